@@ -1,0 +1,177 @@
+/**
+ * Service configuration from the environment (docs/CONVENTIONS.md). Parsed once at start-up;
+ * a bad or missing variable stops the process with a message naming it, so a misconfigured
+ * deployment fails loudly at boot instead of at the first request.
+ */
+import { z } from 'zod';
+
+export type ServiceName = 'api' | 'training-worker' | 'drift-worker';
+
+const boolFromEnv = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+  .optional()
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+
+const brokerList = z
+  .string()
+  .min(1)
+  .transform((s) =>
+    s
+      .split(',')
+      .map((b) => b.trim())
+      .filter((b) => b.length > 0),
+  )
+  .refine((list) => list.length > 0 && list.every((b) => /^[^\s:]+:\d+$/.test(b)), {
+    message: 'must be a comma-separated list of host:port',
+  });
+
+const apiKeyList = z
+  .string()
+  .optional()
+  .transform((s) =>
+    (s ?? '')
+      .split(',')
+      .map((k) => k.trim())
+      .filter((k) => k.length > 0),
+  )
+  .refine((keys) => keys.every((k) => !k.startsWith('sha256:') || /^sha256:[0-9a-fA-F]{64}$/.test(k)), {
+    message: 'a sha256: key must be followed by 64 hex digits',
+  });
+
+const postgresUrl = z
+  .string()
+  .min(1)
+  .refine((s) => /^postgres(ql)?:\/\//.test(s), { message: 'must be a postgres:// or postgresql:// URL' });
+
+const DEFAULT_METRICS_PORT: Record<ServiceName, number> = { api: 8000, 'training-worker': 9102, 'drift-worker': 9103 };
+
+function schemaFor(service: ServiceName) {
+  return z
+    .object({
+      PYNOMALY_ENVIRONMENT: z.enum(['development', 'test', 'production']).default('development'),
+      DATABASE_URL: postgresUrl,
+      DATABASE_POOL_MAX: positiveInt.default(10),
+      KAFKA_BROKERS: brokerList,
+      KAFKA_TOPIC_PREFIX: z
+        .string()
+        .regex(/^[A-Za-z0-9._-]+$/, 'may contain only letters, digits, ".", "_" and "-"')
+        .default('pynomaly'),
+      KAFKA_TOPIC_PARTITIONS: positiveInt.default(6),
+      OTEL_EXPORTER_OTLP_ENDPOINT: z.url().default('http://127.0.0.1:4317'),
+      OTEL_METRIC_EXPORT_INTERVAL: positiveInt.default(15000),
+      OTEL_SDK_DISABLED: boolFromEnv,
+      API_HOST: z.string().min(1).default('0.0.0.0'),
+      API_PORT: port.default(8000),
+      METRICS_HOST: z.string().min(1).default('0.0.0.0'),
+      METRICS_PORT: port.default(DEFAULT_METRICS_PORT[service]),
+      PYNOMALY_API_KEYS: apiKeyList,
+      PYNOMALY_AUTH_DISABLED: boolFromEnv,
+      PYNOMALY_SCRAPE_TOKEN: z.string().min(1).optional(),
+      LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      LOG_DIR: z.string().min(1).optional(),
+      DRIFT_WINDOW_SIZE: positiveInt.default(500),
+      SERVICE_VERSION: z.string().min(1).default('0.1.0'),
+    })
+    .superRefine((env, ctx) => {
+      if (service !== 'api') return;
+      if (env.PYNOMALY_ENVIRONMENT === 'production') {
+        if (env.PYNOMALY_API_KEYS.length === 0) {
+          ctx.addIssue({ code: 'custom', path: ['PYNOMALY_API_KEYS'], message: 'is required in production' });
+        }
+        if (env.PYNOMALY_AUTH_DISABLED) {
+          ctx.addIssue({ code: 'custom', path: ['PYNOMALY_AUTH_DISABLED'], message: 'cannot be true in production' });
+        }
+      } else if (env.PYNOMALY_API_KEYS.length === 0 && !env.PYNOMALY_AUTH_DISABLED) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['PYNOMALY_API_KEYS'],
+          message: 'is required unless PYNOMALY_AUTH_DISABLED=true (outside production)',
+        });
+      }
+    });
+}
+
+type RawConfig = z.output<ReturnType<typeof schemaFor>>;
+
+export interface Config {
+  service: ServiceName;
+  environment: 'development' | 'test' | 'production';
+  version: string;
+  database: { url: string; poolMax: number };
+  kafka: { brokers: string[]; topicPrefix: string; partitions: number };
+  otel: { endpoint: string; metricExportIntervalMs: number; disabled: boolean };
+  api: { host: string; port: number; apiKeys: string[]; authDisabled: boolean; scrapeToken: string | undefined };
+  metrics: { host: string; port: number };
+  log: { level: string; dir: string | undefined };
+  drift: { windowSize: number };
+}
+
+export class ConfigError extends Error {
+  constructor(
+    message: string,
+    readonly variables: string[],
+  ) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment; throws ConfigError naming each bad variable. */
+export function loadConfig(service: ServiceName, env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings are treated as unset so `FOO=` in an env file falls back to the default.
+  const cleaned: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && v !== '') cleaned[k] = v;
+  const parsed = schemaFor(service).safeParse(cleaned);
+  if (!parsed.success) {
+    const variables: string[] = [];
+    const lines = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? '(environment)');
+      variables.push(name);
+      const missing = issue.code === 'invalid_type' && cleaned[name] === undefined;
+      return `  ${name}: ${missing ? 'is required but not set' : issue.message}`;
+    });
+    throw new ConfigError(`invalid configuration for ${service}:\n${lines.join('\n')}`, variables);
+  }
+  return toConfig(service, parsed.data);
+}
+
+function toConfig(service: ServiceName, e: RawConfig): Config {
+  return {
+    service,
+    environment: e.PYNOMALY_ENVIRONMENT,
+    version: e.SERVICE_VERSION,
+    database: { url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX },
+    kafka: { brokers: e.KAFKA_BROKERS, topicPrefix: e.KAFKA_TOPIC_PREFIX, partitions: e.KAFKA_TOPIC_PARTITIONS },
+    otel: {
+      endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
+      metricExportIntervalMs: e.OTEL_METRIC_EXPORT_INTERVAL,
+      disabled: e.OTEL_SDK_DISABLED,
+    },
+    api: {
+      host: e.API_HOST,
+      port: e.API_PORT,
+      apiKeys: e.PYNOMALY_API_KEYS,
+      authDisabled: e.PYNOMALY_AUTH_DISABLED,
+      scrapeToken: e.PYNOMALY_SCRAPE_TOKEN,
+    },
+    metrics: { host: e.METRICS_HOST, port: e.METRICS_PORT },
+    log: { level: e.LOG_LEVEL, dir: e.LOG_DIR },
+    drift: { windowSize: e.DRIFT_WINDOW_SIZE },
+  };
+}
+
+/** For entry points: load or print the reason and exit non-zero. */
+export function loadConfigOrExit(service: ServiceName, env: NodeJS.ProcessEnv = process.env): Config {
+  try {
+    return loadConfig(service, env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw err;
+  }
+}

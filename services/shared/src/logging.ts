@@ -1,0 +1,54 @@
+/**
+ * pino JSON logs to stdout and, when LOG_DIR is set, to LOG_DIR/<service>.log. Each line carries
+ * the active span's trace_id/span_id (via the OTel context), so a log line leads to its trace.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { trace, isSpanContextValid } from '@opentelemetry/api';
+import pino, { type Logger } from 'pino';
+
+export type { Logger } from 'pino';
+
+export interface LoggerOptions {
+  service: string;
+  level?: string;
+  dir?: string | undefined;
+  version?: string;
+  environment?: string;
+}
+
+export function traceMixin(): Record<string, string> {
+  const span = trace.getActiveSpan();
+  if (!span) return {};
+  const ctx = span.spanContext();
+  if (!isSpanContextValid(ctx)) return {};
+  return { trace_id: ctx.traceId, span_id: ctx.spanId, trace_flags: `0${ctx.traceFlags.toString(16)}` };
+}
+
+export function createLogger(opts: LoggerOptions): Logger {
+  const streams: pino.StreamEntry[] = [{ stream: pino.destination({ fd: 1, sync: false }) }];
+  if (opts.dir) {
+    mkdirSync(opts.dir, { recursive: true });
+    streams.push({
+      stream: pino.destination({ dest: join(opts.dir, `${opts.service}.log`), sync: false, mkdir: true }),
+    });
+  }
+  const level = opts.level ?? 'info';
+  return pino(
+    {
+      level,
+      base: {
+        service: opts.service,
+        ...(opts.version ? { version: opts.version } : {}),
+        ...(opts.environment ? { environment: opts.environment } : {}),
+      },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      mixin: traceMixin,
+    },
+    pino.multistream(
+      streams.map((s) => ({ ...s, level: level as pino.Level })),
+      { dedupe: false },
+    ),
+  );
+}

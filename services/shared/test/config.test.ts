@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+const base = { DATABASE_URL: 'postgres://u:p@127.0.0.1:5432/db', KAFKA_BROKERS: '127.0.0.1:9092' };
+
+function errorOf(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('applies the documented defaults', () => {
+    const c = loadConfig('training-worker', base);
+    expect(c.environment).toBe('development');
+    expect(c.kafka).toEqual({ brokers: ['127.0.0.1:9092'], topicPrefix: 'pynomaly', partitions: 6 });
+    expect(c.metrics.port).toBe(9102);
+    expect(loadConfig('drift-worker', base).metrics.port).toBe(9103);
+    expect(c.otel).toEqual({ endpoint: 'http://127.0.0.1:4317', metricExportIntervalMs: 15000, disabled: false });
+    expect(c.drift.windowSize).toBe(500);
+    expect(c.database.poolMax).toBe(10);
+  });
+
+  it('names a missing required variable', () => {
+    const err = errorOf(() => loadConfig('drift-worker', { KAFKA_BROKERS: '127.0.0.1:9092' }));
+    expect(err.variables).toEqual(['DATABASE_URL']);
+    expect(err.message).toMatch(/DATABASE_URL: is required but not set/);
+  });
+
+  it('names each malformed variable', () => {
+    const err = errorOf(() =>
+      loadConfig('drift-worker', {
+        ...base,
+        KAFKA_BROKERS: 'no-port',
+        DATABASE_POOL_MAX: 'ten',
+        PYNOMALY_ENVIRONMENT: 'staging',
+      }),
+    );
+    expect(err.variables.sort()).toEqual(['DATABASE_POOL_MAX', 'KAFKA_BROKERS', 'PYNOMALY_ENVIRONMENT']);
+    expect(err.message).toMatch(/KAFKA_BROKERS: must be a comma-separated list of host:port/);
+  });
+
+  it('requires API keys for the API in production even with auth disabled', () => {
+    const err = errorOf(() =>
+      loadConfig('api', { ...base, PYNOMALY_ENVIRONMENT: 'production', PYNOMALY_AUTH_DISABLED: 'true' }),
+    );
+    expect(err.variables.sort()).toEqual(['PYNOMALY_API_KEYS', 'PYNOMALY_AUTH_DISABLED']);
+  });
+
+  it('requires API keys outside production unless auth is explicitly disabled', () => {
+    expect(errorOf(() => loadConfig('api', base)).variables).toEqual(['PYNOMALY_API_KEYS']);
+    expect(loadConfig('api', { ...base, PYNOMALY_AUTH_DISABLED: 'true' }).api.authDisabled).toBe(true);
+  });
+
+  it('accepts raw and sha256 keys and rejects a malformed hash', () => {
+    const hash = 'sha256:' + 'a'.repeat(64);
+    expect(loadConfig('api', { ...base, PYNOMALY_API_KEYS: `raw-key, ${hash}` }).api.apiKeys).toEqual([
+      'raw-key',
+      hash,
+    ]);
+    expect(errorOf(() => loadConfig('api', { ...base, PYNOMALY_API_KEYS: 'sha256:abc' })).variables).toEqual([
+      'PYNOMALY_API_KEYS',
+    ]);
+  });
+
+  it('workers do not need API keys', () => {
+    expect(loadConfig('training-worker', { ...base, PYNOMALY_ENVIRONMENT: 'production' }).environment).toBe(
+      'production',
+    );
+  });
+});

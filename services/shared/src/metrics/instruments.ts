@@ -1,0 +1,81 @@
+/**
+ * The OTel instruments of the services, each created from its catalog entry (name, kind, unit,
+ * help, buckets). This is the only place our code creates OTel instruments, which is what lets a
+ * test compare "what the code emits" with the catalog.
+ */
+import type { Counter, Histogram, Meter } from '@opentelemetry/api';
+import { metrics } from '@opentelemetry/api';
+import { HISTOGRAM_BUCKETS, metricByName, type MetricDefinition } from './catalog.js';
+
+/** Catalog names of the OTLP metrics our own code creates (the rest come from instrumentations). */
+export const OWN_OTLP_METRICS = [
+  'pynomaly.detection.duration',
+  'pynomaly.detection.rows',
+  'pynomaly.detection.anomalies',
+  'pynomaly.dataset.rows.ingested',
+  'pynomaly.training.runs',
+  'pynomaly.training.duration',
+  'pynomaly.drift.checks',
+  'pynomaly.drift.check.duration',
+  'pynomaly.messages.consumed',
+  'pynomaly.message.processing.duration',
+  'pynomaly.messages.produced',
+  'pynomaly.messages.dead_lettered',
+  'pynomaly.outbox.relayed',
+  'pynomaly.alerts.received',
+] as const;
+
+/** Catalog OTLP metrics emitted by an auto-instrumentation rather than by our code. */
+export const INSTRUMENTATION_OTLP_METRICS = ['http.server.request.duration'] as const;
+
+type OwnMetric = (typeof OWN_OTLP_METRICS)[number];
+
+function definition(name: OwnMetric, kind: MetricDefinition['kind']): MetricDefinition {
+  const def = metricByName(name);
+  if (def.path !== 'otlp') throw new Error(`${name} is a ${def.path} metric in the catalog, not otlp`);
+  if (def.kind !== kind) throw new Error(`${name} is a ${def.kind} in the catalog, not a ${kind}`);
+  return def;
+}
+
+function counter(m: Meter, name: OwnMetric): Counter {
+  const def = definition(name, 'counter');
+  return m.createCounter(def.name, { unit: def.unit, description: def.help });
+}
+
+function histogram(m: Meter, name: OwnMetric): Histogram {
+  const def = definition(name, 'histogram');
+  const boundaries = HISTOGRAM_BUCKETS[def.name];
+  return m.createHistogram(def.name, {
+    unit: def.unit,
+    description: def.help,
+    ...(boundaries ? { advice: { explicitBucketBoundaries: [...boundaries] } } : {}),
+  });
+}
+
+export function createInstruments(m: Meter = metrics.getMeter('pynomaly')) {
+  return {
+    detectionDuration: histogram(m, 'pynomaly.detection.duration'),
+    detectionRows: counter(m, 'pynomaly.detection.rows'),
+    detectionAnomalies: counter(m, 'pynomaly.detection.anomalies'),
+    datasetRowsIngested: counter(m, 'pynomaly.dataset.rows.ingested'),
+    trainingRuns: counter(m, 'pynomaly.training.runs'),
+    trainingDuration: histogram(m, 'pynomaly.training.duration'),
+    driftChecks: counter(m, 'pynomaly.drift.checks'),
+    driftCheckDuration: histogram(m, 'pynomaly.drift.check.duration'),
+    messagesConsumed: counter(m, 'pynomaly.messages.consumed'),
+    messageProcessingDuration: histogram(m, 'pynomaly.message.processing.duration'),
+    messagesProduced: counter(m, 'pynomaly.messages.produced'),
+    messagesDeadLettered: counter(m, 'pynomaly.messages.dead_lettered'),
+    outboxRelayed: counter(m, 'pynomaly.outbox.relayed'),
+    alertsReceived: counter(m, 'pynomaly.alerts.received'),
+  } satisfies Record<string, Counter | Histogram>;
+}
+
+export type Instruments = ReturnType<typeof createInstruments>;
+
+let shared: Instruments | undefined;
+/** Process-wide instruments (created lazily, after telemetry has installed the meter provider). */
+export function instruments(): Instruments {
+  shared ??= createInstruments();
+  return shared;
+}

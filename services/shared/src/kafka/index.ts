@@ -1,0 +1,345 @@
+/**
+ * Kafka client (kafkajs): a producer that stamps W3C trace context and event headers, a consumer
+ * that commits only after its handler succeeded, retries with backoff and dead-letters what keeps
+ * failing (with the reason and origin in headers, per docs/CONVENTIONS.md), and topic creation.
+ */
+import { context, SpanKind, SpanStatusCode, trace, type Link } from '@opentelemetry/api';
+import {
+  Kafka,
+  logLevel as KafkaLogLevel,
+  Partitioners,
+  type Consumer,
+  type IHeaders,
+  type KafkaMessage,
+  type Producer,
+  type logCreator,
+} from 'kafkajs';
+import type { Logger } from '../logging.js';
+import type { Envelope, EventType } from '../events/index.js';
+import { instruments } from '../metrics/instruments.js';
+import { extractTraceContext, injectTraceHeaders } from './trace.js';
+
+export { extractTraceContext, injectTraceHeaders, headerString } from './trace.js';
+
+export interface KafkaSettings {
+  brokers: string[];
+  clientId: string;
+  logger: Logger;
+}
+
+function pinoLogCreator(logger: Logger): logCreator {
+  return () =>
+    ({ namespace, level, log }) => {
+      const { message, timestamp: _t, ...extra } = log;
+      const child = { component: 'kafkajs', namespace, ...extra };
+      if (level === KafkaLogLevel.ERROR) logger.error(child, message);
+      else if (level === KafkaLogLevel.WARN) logger.warn(child, message);
+      else if (level === KafkaLogLevel.INFO) logger.debug(child, message);
+    };
+}
+
+export function createKafka(s: KafkaSettings): Kafka {
+  return new Kafka({
+    clientId: s.clientId,
+    brokers: s.brokers,
+    logLevel: KafkaLogLevel.WARN,
+    logCreator: pinoLogCreator(s.logger),
+    retry: { initialRetryTime: 300, retries: 8, maxRetryTime: 10_000 },
+    connectionTimeout: 3000,
+  });
+}
+
+/** Creates the topics that do not exist yet (idempotent; safe to race with other services). */
+export async function ensureTopics(kafka: Kafka, topics: string[], numPartitions: number): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = topics.filter((t) => !existing.has(t));
+    if (missing.length === 0) return;
+    try {
+      await admin.createTopics({
+        topics: missing.map((topic) => ({ topic, numPartitions, replicationFactor: 1 })),
+        waitForLeaders: true,
+      });
+    } catch (err) {
+      // Another service may have created them between list and create.
+      if (!/already exists/i.test(String((err as Error).message))) throw err;
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export interface OutgoingMessage {
+  topic: string;
+  key: string;
+  value: string | Buffer;
+  headers?: Record<string, string | Buffer>;
+}
+
+/** The minimal producer surface the rest of the code needs (fakeable in unit tests). */
+export interface MessageSender {
+  send(messages: OutgoingMessage[]): Promise<void>;
+}
+
+export function eventHeaders(event: Envelope): Record<string, string> {
+  return injectTraceHeaders({ 'content-type': 'application/json', 'event-type': event.type });
+}
+
+export function eventMessage(topic: string, event: Envelope, headers?: Record<string, string>): OutgoingMessage {
+  return { topic, key: event.detectorId, value: JSON.stringify(event), headers: headers ?? eventHeaders(event) };
+}
+
+export class EventProducer implements MessageSender {
+  private readonly producer: Producer;
+  private connected = false;
+
+  constructor(kafka: Kafka) {
+    this.producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      retry: { retries: 5, initialRetryTime: 300, maxRetryTime: 5000 },
+    });
+    this.producer.on(this.producer.events.DISCONNECT, () => {
+      this.connected = false;
+    });
+  }
+
+  async connect(): Promise<void> {
+    if (this.connected) return;
+    await this.producer.connect();
+    this.connected = true;
+  }
+
+  async send(messages: OutgoingMessage[]): Promise<void> {
+    const byTopic = new Map<string, OutgoingMessage[]>();
+    for (const m of messages) byTopic.set(m.topic, [...(byTopic.get(m.topic) ?? []), m]);
+    const tracer = trace.getTracer('pynomaly');
+    for (const [topic, batch] of byTopic) {
+      try {
+        await this.connect();
+        await tracer.startActiveSpan(`${topic} publish`, { kind: SpanKind.PRODUCER }, async (span) => {
+          try {
+            span.setAttribute('messaging.system', 'kafka');
+            span.setAttribute('messaging.destination.name', topic);
+            span.setAttribute('messaging.batch.message_count', batch.length);
+            await this.producer.send({
+              topic,
+              acks: -1,
+              messages: batch.map((m) => ({ key: m.key, value: m.value, headers: m.headers ?? {} })),
+            });
+          } catch (err) {
+            span.recordException(err as Error);
+            span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+            throw err;
+          } finally {
+            span.end();
+          }
+        });
+        instruments().messagesProduced.add(batch.length, { topic, outcome: 'sent' });
+      } catch (err) {
+        instruments().messagesProduced.add(batch.length, { topic, outcome: 'failed' });
+        throw err;
+      }
+    }
+  }
+
+  /** Drops the connection so the next send reconnects (used after the broker was unreachable). */
+  async reset(): Promise<void> {
+    this.connected = false;
+    await this.producer.disconnect().catch(() => {});
+  }
+
+  async disconnect(): Promise<void> {
+    await this.producer.disconnect();
+    this.connected = false;
+  }
+}
+
+/** A failure that retrying cannot fix (bad input): goes to the DLQ at once. */
+export class PermanentError extends Error {
+  constructor(
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'PermanentError';
+  }
+}
+
+export interface ConsumedMessage {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: Buffer | null;
+  headers: IHeaders;
+}
+
+export interface RetryPolicy {
+  maxAttempts: number;
+  initialBackoffMs: number;
+  maxBackoffMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 4, initialBackoffMs: 250, maxBackoffMs: 4000 };
+
+export interface ProcessOptions {
+  groupId: string;
+  dlqTopic: string;
+  dlq: MessageSender;
+  logger: Logger;
+  retry?: RetryPolicy;
+  sleep?: (ms: number) => Promise<void>;
+  /** Called between attempts so a long retry does not cost the group membership. */
+  heartbeat?: () => Promise<void>;
+}
+
+export type MessageHandler = (msg: ConsumedMessage) => Promise<void>;
+
+export type ProcessOutcome =
+  { outcome: 'processed'; attempts: number } | { outcome: 'dead_lettered'; attempts: number; reason: string };
+
+const sleepMs = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export function dlqHeaders(
+  msg: ConsumedMessage,
+  groupId: string,
+  reason: string,
+  error: string,
+  attempts: number,
+): IHeaders {
+  return {
+    ...msg.headers,
+    'dlq-reason': reason,
+    'dlq-error': error.slice(0, 2000),
+    'dlq-origin-topic': msg.topic,
+    'dlq-origin-partition': String(msg.partition),
+    'dlq-origin-offset': msg.offset,
+    'dlq-consumer-group': groupId,
+    'dlq-attempts': String(attempts),
+  };
+}
+
+/**
+ * Runs the handler for one message inside a CONSUMER span parented on the producer's context,
+ * retrying transient failures with exponential backoff; a permanent failure or the last failed
+ * attempt sends the original bytes and headers to the DLQ. Resolves once the message may be
+ * committed; rejects only if the DLQ itself cannot be written (then the message is redelivered).
+ */
+export async function processMessage(
+  msg: ConsumedMessage,
+  handler: MessageHandler,
+  o: ProcessOptions,
+): Promise<ProcessOutcome> {
+  const policy = o.retry ?? DEFAULT_RETRY;
+  const sleep = o.sleep ?? sleepMs;
+  const remote = extractTraceContext(msg.headers);
+  const remoteSpan = trace.getSpanContext(remote);
+  // The kafkajs instrumentation may already have opened a span for this message in the same
+  // trace; nest under it then, otherwise under the producer's span directly.
+  const active = trace.getActiveSpan()?.spanContext();
+  const parent = active && remoteSpan && active.traceId === remoteSpan.traceId ? context.active() : remote;
+  const links: Link[] = remoteSpan ? [{ context: remoteSpan }] : [];
+  const tracer = trace.getTracer('pynomaly');
+  const started = performance.now();
+  const labels = { topic: msg.topic, consumer_group: o.groupId };
+
+  return tracer.startActiveSpan(
+    `${msg.topic} process`,
+    {
+      kind: SpanKind.CONSUMER,
+      links,
+      attributes: {
+        'messaging.system': 'kafka',
+        'messaging.operation.type': 'process',
+        'messaging.destination.name': msg.topic,
+        'messaging.consumer.group.name': o.groupId,
+        'messaging.destination.partition.id': String(msg.partition),
+        'messaging.kafka.offset': Number(msg.offset),
+        ...(msg.key ? { 'messaging.kafka.message.key': msg.key } : {}),
+      },
+    },
+    parent,
+    async (span) => {
+      let attempts = 0;
+      let lastError: Error | undefined;
+      let reason = 'processing_failed';
+      try {
+        while (attempts < policy.maxAttempts) {
+          attempts += 1;
+          try {
+            await handler(msg);
+            instruments().messagesConsumed.add(1, { ...labels, outcome: 'processed' });
+            return { outcome: 'processed', attempts } as const;
+          } catch (err) {
+            lastError = err as Error;
+            if (err instanceof PermanentError) {
+              reason = err.reason;
+              break;
+            }
+            o.logger.warn({ err, topic: msg.topic, offset: msg.offset, attempt: attempts }, 'message handler failed');
+            if (attempts < policy.maxAttempts) {
+              await sleep(Math.min(policy.maxBackoffMs, policy.initialBackoffMs * 2 ** (attempts - 1)));
+              await o.heartbeat?.();
+            }
+          }
+        }
+        const error = lastError?.message ?? 'unknown error';
+        span.recordException(lastError ?? new Error(error));
+        span.setStatus({ code: SpanStatusCode.ERROR, message: `${reason}: ${error}` });
+        await o.dlq.send([
+          {
+            topic: o.dlqTopic,
+            key: msg.key ?? '',
+            value: msg.value ?? Buffer.alloc(0),
+            headers: dlqHeaders(msg, o.groupId, reason, error, attempts) as Record<string, string | Buffer>,
+          },
+        ]);
+        instruments().messagesDeadLettered.add(1, { topic: msg.topic, reason });
+        instruments().messagesConsumed.add(1, { ...labels, outcome: 'dead_lettered' });
+        o.logger.error({ topic: msg.topic, offset: msg.offset, reason, error, attempts }, 'message sent to the DLQ');
+        return { outcome: 'dead_lettered', attempts, reason } as const;
+      } finally {
+        instruments().messageProcessingDuration.record((performance.now() - started) / 1000, labels);
+        span.end();
+      }
+    },
+  );
+}
+
+export interface ConsumerSettings extends Omit<ProcessOptions, 'heartbeat'> {
+  kafka: Kafka;
+  topics: string[];
+  handler: MessageHandler;
+  partitionsConsumedConcurrently?: number;
+}
+
+export function toConsumed(topic: string, partition: number, m: KafkaMessage): ConsumedMessage {
+  return {
+    topic,
+    partition,
+    offset: m.offset,
+    key: m.key ? m.key.toString('utf8') : null,
+    value: m.value,
+    headers: m.headers ?? {},
+  };
+}
+
+/** Starts a consumer group member; offsets are committed per message after it was handled. */
+export async function startConsumer(s: ConsumerSettings): Promise<Consumer> {
+  const consumer = s.kafka.consumer({ groupId: s.groupId, sessionTimeout: 30_000, heartbeatInterval: 3000 });
+  await consumer.connect();
+  await consumer.subscribe({ topics: s.topics, fromBeginning: true });
+  await consumer.run({
+    autoCommit: false,
+    partitionsConsumedConcurrently: s.partitionsConsumedConcurrently ?? 3,
+    eachMessage: async ({ topic, partition, message, heartbeat }) => {
+      await processMessage(toConsumed(topic, partition, message), s.handler, { ...s, heartbeat });
+      await consumer.commitOffsets([{ topic, partition, offset: (BigInt(message.offset) + 1n).toString() }]);
+    },
+  });
+  return consumer;
+}

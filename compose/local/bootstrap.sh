@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# First step of `npm start` and `npm test` on any clone: npm packages, then every part of the
+# stack (Debian packages, Kafka jars, the Collector build), all cached and idempotent.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+if ! command -v node >/dev/null 2>&1; then
+  echo "error: Node.js 20 is required (https://nodejs.org)" >&2
+  exit 1
+fi
+
+# npm ci when node_modules is missing or older than the lockfile it was installed from.
+stamp=node_modules/.pynomaly-lock.sha256
+want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  echo "[bootstrap] npm ci (package-lock.json changed or node_modules missing) …" >&2
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$want" > "$stamp"
+fi
+
+exec node --import tsx compose/local/cli.ts install

@@ -1,0 +1,451 @@
+// Every part of the stack as a local process: how to prepare it, start it, know it is healthy
+// and stop it. Order in `components` is start order; `down` walks it backwards.
+import { randomUUID } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { httpOk, kafkaAnswersMetadata, postgresReady } from './health.js';
+import { componentLogDir, postgresDataDir, projectRoot, varDir, type Profile } from './paths.js';
+import { port, portsFor, type ComponentName, type PortMap } from './ports.js';
+import { renderTree } from './render.js';
+import { collectorBinary, debianTools, kafkaClasspath } from './tools.js';
+
+export interface Context {
+  profile: Profile;
+  ports: PortMap;
+  varDir: string;
+  logDir: (component: string) => string;
+}
+
+export function context(profile: Profile): Context {
+  return { profile, ports: portsFor(profile), varDir: varDir(profile), logDir: (c) => componentLogDir(profile, c) };
+}
+
+export interface Launch {
+  command: string;
+  args: string[];
+  env?: NodeJS.ProcessEnv;
+  executable?: string;
+}
+
+export interface Component {
+  name: ComponentName;
+  group: 'infra' | 'services';
+  /** Ports this component listens on (checked free before start). */
+  listens: (ctx: Context) => number[];
+  /** The URL or address shown by `status` and printed by `start`. */
+  url: (ctx: Context) => string;
+  prepare?: (ctx: Context) => Promise<void> | void;
+  launch: (ctx: Context) => Launch;
+  healthy: (ctx: Context) => Promise<boolean>;
+  /** Runs once after the first healthy check (e.g. create the database role). */
+  afterHealthy?: (ctx: Context) => Promise<void> | void;
+  stopSignal?: NodeJS.Signals;
+  startTimeoutMs?: number;
+}
+
+const LOCAL_DB = { user: 'pynomaly', password: 'pynomaly', database: 'pynomaly' };
+
+export function databaseUrl(ctx: Context): string {
+  return `postgres://${LOCAL_DB.user}:${LOCAL_DB.password}@127.0.0.1:${port(ctx.ports, 'postgres', 'sql')}/${LOCAL_DB.database}`;
+}
+
+export function apiKey(profile: Profile): string {
+  return profile === 'test' ? 'pynomaly-test-key' : 'pynomaly-dev-key';
+}
+
+export function kafkaBrokers(ctx: Context): string[] {
+  return [`127.0.0.1:${port(ctx.ports, 'kafka', 'broker')}`];
+}
+
+export function traceFile(ctx: Context): string {
+  return join(ctx.varDir, 'trace-backend', 'traces.jsonl');
+}
+
+const asRoot = () => process.getuid?.() === 0;
+
+/** Postgres refuses to run as root; as root we drop to the `postgres` user the package created. */
+function asPostgresUser(command: string, args: string[]): Launch {
+  if (!asRoot()) return { command, args };
+  return {
+    command: 'setpriv',
+    args: ['--reuid=postgres', '--regid=postgres', '--init-groups', '--', command, ...args],
+    executable: 'postgres',
+  };
+}
+
+const postgres: Component = {
+  name: 'postgres',
+  group: 'infra',
+  listens: (ctx) => [port(ctx.ports, 'postgres', 'sql')],
+  url: (ctx) => databaseUrl(ctx).replace(/:[^:@/]+@/, ':***@'),
+  prepare: (ctx) => {
+    const data = postgresDataDir(ctx.profile);
+    if (existsSync(join(data, 'PG_VERSION'))) return;
+    mkdirSync(data, { recursive: true, mode: 0o700 });
+    const owner = asRoot()
+      ? {
+          uid: Number(execFileSync('id', ['-u', 'postgres']).toString()),
+          gid: Number(execFileSync('id', ['-g', 'postgres']).toString()),
+        }
+      : undefined;
+    if (owner) {
+      chownSync(join(data, '..'), owner.uid, owner.gid);
+      chownSync(data, owner.uid, owner.gid);
+    }
+    const initdb = asPostgresUser(debianTools.initdb(), [
+      '-D',
+      data,
+      '-U',
+      'postgres',
+      '--auth-local=trust',
+      '--auth-host=scram-sha-256',
+      '--encoding=UTF8',
+      '--no-instructions',
+    ]);
+    execFileSync(initdb.command, initdb.args, { stdio: 'pipe' });
+  },
+  launch: (ctx) => {
+    const data = postgresDataDir(ctx.profile);
+    return asPostgresUser(debianTools.postgres(), [
+      '-D',
+      data,
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      `port=${port(ctx.ports, 'postgres', 'sql')}`,
+      '-c',
+      `unix_socket_directories=${data}`,
+      '-c',
+      'max_connections=200',
+      '-c',
+      'fsync=on',
+    ]);
+  },
+  healthy: (ctx) => postgresReady(debianTools.pg_isready(), port(ctx.ports, 'postgres', 'sql')),
+  afterHealthy: (ctx) => {
+    const data = postgresDataDir(ctx.profile);
+    const psql = (sql: string, db = 'postgres') =>
+      execFileSync(
+        debianTools.psql(),
+        [
+          '-h',
+          data,
+          '-p',
+          String(port(ctx.ports, 'postgres', 'sql')),
+          '-U',
+          'postgres',
+          '-d',
+          db,
+          '-v',
+          'ON_ERROR_STOP=1',
+          '-tAc',
+          sql,
+        ],
+        { stdio: 'pipe' },
+      )
+        .toString()
+        .trim();
+    if (psql(`SELECT 1 FROM pg_roles WHERE rolname='${LOCAL_DB.user}'`) !== '1') {
+      psql(`CREATE ROLE ${LOCAL_DB.user} LOGIN PASSWORD '${LOCAL_DB.password}'`);
+      psql(`GRANT pg_monitor TO ${LOCAL_DB.user}`);
+    }
+    if (psql(`SELECT 1 FROM pg_database WHERE datname='${LOCAL_DB.database}'`) !== '1') {
+      psql(`CREATE DATABASE ${LOCAL_DB.database} OWNER ${LOCAL_DB.user}`);
+    }
+  },
+  stopSignal: 'SIGINT', // "fast" shutdown: SIGTERM would wait for every client to leave
+  startTimeoutMs: 60_000,
+};
+
+const kafka: Component = {
+  name: 'kafka',
+  group: 'infra',
+  listens: (ctx) => [port(ctx.ports, 'kafka', 'broker'), port(ctx.ports, 'kafka', 'controller')],
+  url: (ctx) => `kafka://${kafkaBrokers(ctx).join(',')}`,
+  prepare: (ctx) => {
+    const dir = join(ctx.varDir, 'kafka');
+    const logDirs = join(dir, 'data');
+    const broker = port(ctx.ports, 'kafka', 'broker');
+    const controller = port(ctx.ports, 'kafka', 'controller');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(
+      join(dir, 'server.properties'),
+      [
+        '# Rendered by compose/local: a single KRaft node that is both broker and controller.',
+        'process.roles=broker,controller',
+        'node.id=1',
+        `controller.quorum.voters=1@127.0.0.1:${controller}`,
+        `listeners=PLAINTEXT://127.0.0.1:${broker},CONTROLLER://127.0.0.1:${controller}`,
+        `advertised.listeners=PLAINTEXT://127.0.0.1:${broker}`,
+        'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+        'controller.listener.names=CONTROLLER',
+        'inter.broker.listener.name=PLAINTEXT',
+        `log.dirs=${logDirs}`,
+        'num.partitions=6',
+        'offsets.topic.replication.factor=1',
+        'transaction.state.log.replication.factor=1',
+        'transaction.state.log.min.isr=1',
+        'share.coordinator.state.topic.replication.factor=1',
+        'share.coordinator.state.topic.min.isr=1',
+        'group.initial.rebalance.delay.ms=0',
+        'auto.create.topics.enable=true',
+        'log.retention.hours=168',
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(
+      join(dir, 'log4j2.properties'),
+      [
+        'status = warn',
+        'appender.out.type = Console',
+        'appender.out.name = STDOUT',
+        'appender.out.layout.type = PatternLayout',
+        'appender.out.layout.pattern = [%d] %p %m (%c)%n',
+        'rootLogger.level = info',
+        'rootLogger.appenderRef.out.ref = STDOUT',
+        'logger.kafka.name = kafka',
+        'logger.kafka.level = info',
+        'logger.state.name = state.change.logger',
+        'logger.state.level = warn',
+        '',
+      ].join('\n'),
+    );
+    if (!existsSync(join(logDirs, 'meta.properties'))) {
+      const clusterId = Buffer.from(randomUUID().replace(/-/g, ''), 'hex').toString('base64url');
+      execFileSync(
+        'java',
+        [
+          '-cp',
+          kafkaClasspath(),
+          `-Dlog4j2.configurationFile=${join(dir, 'log4j2.properties')}`,
+          'kafka.tools.StorageTool',
+          'format',
+          '-t',
+          clusterId,
+          '-c',
+          join(dir, 'server.properties'),
+        ],
+        { stdio: 'pipe' },
+      );
+    }
+  },
+  launch: (ctx) => {
+    const dir = join(ctx.varDir, 'kafka');
+    return {
+      command: 'java',
+      args: [
+        '-Xms256m',
+        '-Xmx768m',
+        '-XX:+UseG1GC',
+        '-Djava.awt.headless=true',
+        `-Dlog4j2.configurationFile=${join(dir, 'log4j2.properties')}`,
+        '-cp',
+        kafkaClasspath(),
+        'kafka.Kafka',
+        join(dir, 'server.properties'),
+      ],
+    };
+  },
+  healthy: (ctx) => kafkaAnswersMetadata(kafkaBrokers(ctx)),
+  startTimeoutMs: 90_000,
+};
+
+/** Environment that points collector/config.yaml at local addresses (the file itself is unchanged). */
+export function collectorEnv(ctx: Context): NodeJS.ProcessEnv {
+  const p = (role: string) => port(ctx.ports, 'otel-collector', role);
+  const storage = join(ctx.varDir, 'otel-collector', 'queue');
+  mkdirSync(storage, { recursive: true });
+  return {
+    OTLP_GRPC_ENDPOINT: `127.0.0.1:${p('grpc')}`,
+    OTLP_HTTP_ENDPOINT: `127.0.0.1:${p('http')}`,
+    PROMETHEUS_EXPORTER_ENDPOINT: `127.0.0.1:${p('prometheus')}`,
+    HEALTH_CHECK_ENDPOINT: `127.0.0.1:${p('health')}`,
+    TELEMETRY_HOST: '127.0.0.1',
+    TELEMETRY_PORT: String(p('telemetry')),
+    KAFKA_BROKERS: kafkaBrokers(ctx).join(','),
+    TRACE_BACKEND_ENDPOINT: `127.0.0.1:${port(ctx.ports, 'trace-backend', 'grpc')}`,
+    FILE_STORAGE_DIR: storage,
+    DEPLOYMENT_ENVIRONMENT: ctx.profile === 'dev' ? 'development' : 'test',
+  };
+}
+
+export function traceBackendEnv(ctx: Context): NodeJS.ProcessEnv {
+  const p = (role: string) => port(ctx.ports, 'trace-backend', role);
+  mkdirSync(join(ctx.varDir, 'trace-backend'), { recursive: true });
+  return {
+    OTLP_GRPC_ENDPOINT: `127.0.0.1:${p('grpc')}`,
+    HEALTH_CHECK_ENDPOINT: `127.0.0.1:${p('health')}`,
+    TELEMETRY_HOST: '127.0.0.1',
+    TELEMETRY_PORT: String(p('telemetry')),
+    TRACE_FILE_PATH: traceFile(ctx),
+  };
+}
+
+const traceBackend: Component = {
+  name: 'trace-backend',
+  group: 'infra',
+  listens: (ctx) => Object.values(ctx.ports['trace-backend']),
+  url: (ctx) => `otlp://127.0.0.1:${port(ctx.ports, 'trace-backend', 'grpc')} → ${traceFile(ctx)}`,
+  launch: (ctx) => ({
+    command: collectorBinary(),
+    args: ['--config', join(projectRoot, 'collector', 'trace-backend.yaml')],
+    env: traceBackendEnv(ctx),
+  }),
+  healthy: (ctx) => httpOk(`http://127.0.0.1:${port(ctx.ports, 'trace-backend', 'health')}/`),
+};
+
+const collector: Component = {
+  name: 'otel-collector',
+  group: 'infra',
+  listens: (ctx) => Object.values(ctx.ports['otel-collector']),
+  url: (ctx) =>
+    `otlp grpc 127.0.0.1:${port(ctx.ports, 'otel-collector', 'grpc')}, http://127.0.0.1:${port(ctx.ports, 'otel-collector', 'prometheus')}/metrics`,
+  launch: (ctx) => ({
+    command: collectorBinary(),
+    args: ['--config', join(projectRoot, 'collector', 'config.yaml')],
+    env: collectorEnv(ctx),
+  }),
+  healthy: (ctx) => httpOk(`http://127.0.0.1:${port(ctx.ports, 'otel-collector', 'health')}/`),
+};
+
+function renderedConfig(ctx: Context, part: 'prometheus' | 'alertmanager'): string {
+  return join(ctx.varDir, 'config', part);
+}
+
+const prometheus: Component = {
+  name: 'prometheus',
+  group: 'infra',
+  listens: (ctx) => [port(ctx.ports, 'prometheus', 'http')],
+  url: (ctx) => `http://127.0.0.1:${port(ctx.ports, 'prometheus', 'http')}`,
+  prepare: (ctx) =>
+    renderTree(
+      join(projectRoot, 'prometheus'),
+      renderedConfig(ctx, 'prometheus'),
+      ctx.ports,
+      (rel) => rel === 'tests' || rel.endsWith('.md'),
+    ),
+  launch: (ctx) => ({
+    command: debianTools.prometheus(),
+    args: [
+      `--config.file=${join(renderedConfig(ctx, 'prometheus'), 'prometheus.yml')}`,
+      `--storage.tsdb.path=${join(ctx.varDir, 'prometheus')}`,
+      '--storage.tsdb.retention.time=30d',
+      `--web.listen-address=127.0.0.1:${port(ctx.ports, 'prometheus', 'http')}`,
+      '--web.enable-lifecycle',
+    ],
+  }),
+  healthy: (ctx) => httpOk(`http://127.0.0.1:${port(ctx.ports, 'prometheus', 'http')}/-/ready`),
+};
+
+const alertmanager: Component = {
+  name: 'alertmanager',
+  group: 'infra',
+  listens: (ctx) => [port(ctx.ports, 'alertmanager', 'http')],
+  url: (ctx) => `http://127.0.0.1:${port(ctx.ports, 'alertmanager', 'http')}`,
+  prepare: (ctx) =>
+    renderTree(
+      join(projectRoot, 'alertmanager'),
+      renderedConfig(ctx, 'alertmanager'),
+      ctx.ports,
+      (rel) => rel === 'tests' || rel.endsWith('.md'),
+    ),
+  launch: (ctx) => ({
+    command: debianTools.alertmanager(),
+    args: [
+      `--config.file=${join(renderedConfig(ctx, 'alertmanager'), 'alertmanager.yml')}`,
+      `--storage.path=${join(ctx.varDir, 'alertmanager')}`,
+      `--web.listen-address=127.0.0.1:${port(ctx.ports, 'alertmanager', 'http')}`,
+      `--web.external-url=http://127.0.0.1:${port(ctx.ports, 'alertmanager', 'http')}`,
+      '--cluster.listen-address=', // single instance: no gossip port on 0.0.0.0
+    ],
+  }),
+  healthy: (ctx) => httpOk(`http://127.0.0.1:${port(ctx.ports, 'alertmanager', 'http')}/-/ready`),
+};
+
+const postgresExporter: Component = {
+  name: 'postgres-exporter',
+  group: 'infra',
+  listens: (ctx) => [port(ctx.ports, 'postgres-exporter', 'http')],
+  url: (ctx) => `http://127.0.0.1:${port(ctx.ports, 'postgres-exporter', 'http')}/metrics`,
+  launch: (ctx) => ({
+    command: debianTools['postgres-exporter'](),
+    args: [`--web.listen-address=127.0.0.1:${port(ctx.ports, 'postgres-exporter', 'http')}`],
+    env: { DATA_SOURCE_NAME: `${databaseUrl(ctx)}?sslmode=disable` },
+  }),
+  healthy: (ctx) => httpOk(`http://127.0.0.1:${port(ctx.ports, 'postgres-exporter', 'http')}/metrics`),
+};
+
+const nodeExporter: Component = {
+  name: 'node-exporter',
+  group: 'infra',
+  listens: (ctx) => [port(ctx.ports, 'node-exporter', 'http')],
+  url: (ctx) => `http://127.0.0.1:${port(ctx.ports, 'node-exporter', 'http')}/metrics`,
+  launch: (ctx) => ({
+    command: debianTools['node-exporter'](),
+    args: [`--web.listen-address=127.0.0.1:${port(ctx.ports, 'node-exporter', 'http')}`],
+  }),
+  healthy: (ctx) => httpOk(`http://127.0.0.1:${port(ctx.ports, 'node-exporter', 'http')}/metrics`),
+};
+
+/** Environment for the three services, per docs/CONVENTIONS.md. */
+export function serviceEnv(ctx: Context, service: 'api' | 'training-worker' | 'drift-worker'): NodeJS.ProcessEnv {
+  return {
+    PYNOMALY_ENVIRONMENT: ctx.profile === 'dev' ? 'development' : 'test',
+    DATABASE_URL: databaseUrl(ctx),
+    KAFKA_BROKERS: kafkaBrokers(ctx).join(','),
+    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port(ctx.ports, 'otel-collector', 'grpc')}`,
+    OTEL_SERVICE_NAME: service === 'api' ? 'pynomaly-api' : `pynomaly-${service}`,
+    PYNOMALY_API_KEYS: apiKey(ctx.profile),
+    API_HOST: '127.0.0.1',
+    API_PORT: String(port(ctx.ports, 'api', 'http')),
+    METRICS_HOST: '127.0.0.1',
+    METRICS_PORT: String(
+      service === 'drift-worker'
+        ? port(ctx.ports, 'drift-worker', 'metrics')
+        : port(ctx.ports, 'training-worker', 'metrics'),
+    ),
+    LOG_DIR: ctx.logDir(service),
+    ...(ctx.profile === 'test' ? { DRIFT_WINDOW_SIZE: process.env.DRIFT_WINDOW_SIZE ?? '200' } : {}),
+  };
+}
+
+function service(name: 'api' | 'training-worker' | 'drift-worker'): Component {
+  const role = name === 'api' ? 'http' : 'metrics';
+  const probe = (ctx: Context) =>
+    `http://127.0.0.1:${port(ctx.ports, name, role)}${name === 'api' ? '/health/ready' : '/metrics'}`;
+  return {
+    name,
+    group: 'services',
+    listens: (ctx) => [port(ctx.ports, name, role)],
+    url: (ctx) => (name === 'api' ? `http://127.0.0.1:${port(ctx.ports, 'api', 'http')} (docs: /docs)` : probe(ctx)),
+    launch: (ctx) => ({
+      command: process.execPath,
+      args: ['--import', 'tsx', join(projectRoot, 'services', name, 'src', 'main.ts')],
+      env: serviceEnv(ctx, name),
+      executable: 'node',
+    }),
+    healthy: (ctx) => httpOk(probe(ctx)),
+    startTimeoutMs: 90_000,
+  };
+}
+
+export const components: Component[] = [
+  postgres,
+  kafka,
+  traceBackend,
+  collector,
+  postgresExporter,
+  nodeExporter,
+  alertmanager,
+  service('api'),
+  service('training-worker'),
+  service('drift-worker'),
+  prometheus,
+];
+
+export function componentByName(name: string): Component {
+  const c = components.find((x) => x.name === name);
+  if (!c) throw new Error(`unknown component "${name}"; known: ${components.map((x) => x.name).join(', ')}`);
+  return c;
+}

@@ -1,0 +1,196 @@
+// The stack as a whole: up (in order, each waiting for real health), down (reverse order, only
+// what we started), status. Tests use this module directly; the CLI is a thin layer over it.
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  apiKey,
+  componentByName,
+  components,
+  context,
+  databaseUrl,
+  kafkaBrokers,
+  traceFile,
+  type Component,
+  type Context,
+} from './components.js';
+import { assertPortFree, waitUntil } from './health.js';
+import { postgresDataDir, projectRoot, type Profile } from './paths.js';
+import { port } from './ports.js';
+import { runningPid, startDetached, stopByPidFile, killByPidFile } from './processes.js';
+import { info, UserFacingError } from './progress.js';
+
+export type Selection = 'all' | 'infra';
+
+export interface UpOptions {
+  profile: Profile;
+  only?: Selection;
+  /** Wipe the profile's data first (tests start from an empty database and broker). */
+  fresh?: boolean;
+}
+
+const pidFile = (ctx: Context, name: string) => join(ctx.varDir, 'pids', `${name}.pid`);
+const logFile = (ctx: Context, name: string) => join(ctx.logDir(name), `${name}.log`);
+
+function selected(only: Selection = 'all'): Component[] {
+  return only === 'infra' ? components.filter((c) => c.group === 'infra') : components;
+}
+
+export async function startComponent(ctx: Context, c: Component): Promise<'started' | 'already-running'> {
+  if (runningPid(pidFile(ctx, c.name)) !== undefined) return 'already-running';
+  await c.prepare?.(ctx);
+  const launch = c.launch(ctx);
+  const record = startDetached({
+    command: launch.command,
+    args: launch.args,
+    env: { ...process.env, ...launch.env },
+    cwd: projectRoot,
+    logFile: logFile(ctx, c.name),
+    pidFile: pidFile(ctx, c.name),
+    executable: launch.executable,
+  });
+  await waitUntil(`${c.name} (pid ${record.pid})`, () => c.healthy(ctx), c.startTimeoutMs ?? 45_000, {
+    logFile: logFile(ctx, c.name),
+    alive: () => runningPid(pidFile(ctx, c.name)) !== undefined,
+  });
+  await c.afterHealthy?.(ctx);
+  return 'started';
+}
+
+export async function stopComponent(ctx: Context, c: Component): Promise<'stopped' | 'not-running'> {
+  return stopByPidFile(pidFile(ctx, c.name), c.stopSignal ?? 'SIGTERM');
+}
+
+/** SIGKILL, for fault tests: no shutdown hooks run. */
+export function killComponent(profile: Profile, name: string): boolean {
+  return killByPidFile(pidFile(context(profile), componentByName(name).name));
+}
+
+export async function restartComponent(profile: Profile, name: string): Promise<void> {
+  const ctx = context(profile);
+  const c = componentByName(name);
+  await stopComponent(ctx, c);
+  await startComponent(ctx, c);
+}
+
+export async function startNamed(profile: Profile, name: string): Promise<void> {
+  await startComponent(context(profile), componentByName(name));
+}
+
+export async function stopNamed(profile: Profile, name: string): Promise<void> {
+  await stopComponent(context(profile), componentByName(name));
+}
+
+export async function upStack(opts: UpOptions): Promise<Endpoints> {
+  const ctx = context(opts.profile);
+  if (opts.fresh) {
+    await downStack(opts.profile);
+    rmSync(ctx.varDir, { recursive: true, force: true });
+    rmSync(postgresDataDir(opts.profile), { recursive: true, force: true });
+  }
+  const wanted = selected(opts.only);
+  // Check every port first: a conflict must stop us before anything starts.
+  for (const c of wanted) {
+    if (runningPid(pidFile(ctx, c.name)) !== undefined) continue;
+    for (const p of c.listens(ctx)) await assertPortFree(p, c.name);
+  }
+  const startedNow: Component[] = [];
+  try {
+    for (const c of wanted) {
+      const t0 = Date.now();
+      const result = await startComponent(ctx, c);
+      if (result === 'started') startedNow.push(c);
+      info(
+        `${c.name.padEnd(18)} ${result === 'started' ? `healthy in ${((Date.now() - t0) / 1000).toFixed(1)}s` : 'already running'}`,
+      );
+    }
+  } catch (err) {
+    info('start failed; stopping what this run started so nothing is left half-up');
+    for (const c of startedNow.reverse()) await stopComponent(ctx, c).catch(() => undefined);
+    throw err;
+  }
+  return endpoints(opts.profile);
+}
+
+export async function downStack(profile: Profile): Promise<void> {
+  const ctx = context(profile);
+  if (!existsSync(join(ctx.varDir, 'pids'))) return;
+  for (const c of [...components].reverse()) {
+    const result = await stopComponent(ctx, c);
+    if (result === 'stopped') info(`${c.name.padEnd(18)} stopped`);
+  }
+}
+
+export interface StatusRow {
+  component: string;
+  ports: string;
+  pid: string;
+  health: 'healthy' | 'unhealthy' | 'stopped';
+  url: string;
+}
+
+export async function stackStatus(profile: Profile): Promise<StatusRow[]> {
+  const ctx = context(profile);
+  return Promise.all(
+    components.map(async (c) => {
+      const pid = runningPid(pidFile(ctx, c.name));
+      const health = pid === undefined ? 'stopped' : (await c.healthy(ctx)) ? 'healthy' : 'unhealthy';
+      return {
+        component: c.name,
+        ports: c.listens(ctx).join(','),
+        pid: pid === undefined ? '-' : String(pid),
+        health,
+        url: c.url(ctx),
+      } satisfies StatusRow;
+    }),
+  );
+}
+
+export interface Endpoints {
+  profile: Profile;
+  apiUrl: string;
+  apiKey: string;
+  prometheusUrl: string;
+  alertmanagerUrl: string;
+  databaseUrl: string;
+  kafkaBrokers: string[];
+  collector: { otlpGrpc: string; otlpHttp: string; telemetry: string; prometheus: string; health: string };
+  traceBackend: { otlpGrpc: string; health: string; file: string };
+  trainingWorkerMetrics: string;
+  driftWorkerMetrics: string;
+  postgresExporter: string;
+  nodeExporter: string;
+  logsDir: (component: string) => string;
+}
+
+export function endpoints(profile: Profile): Endpoints {
+  const ctx = context(profile);
+  const http = (c: Parameters<typeof port>[1], role: string) => `http://127.0.0.1:${port(ctx.ports, c, role)}`;
+  return {
+    profile,
+    apiUrl: http('api', 'http'),
+    apiKey: apiKey(profile),
+    prometheusUrl: http('prometheus', 'http'),
+    alertmanagerUrl: http('alertmanager', 'http'),
+    databaseUrl: databaseUrl(ctx),
+    kafkaBrokers: kafkaBrokers(ctx),
+    collector: {
+      otlpGrpc: http('otel-collector', 'grpc'),
+      otlpHttp: http('otel-collector', 'http'),
+      telemetry: http('otel-collector', 'telemetry'),
+      prometheus: http('otel-collector', 'prometheus'),
+      health: http('otel-collector', 'health'),
+    },
+    traceBackend: {
+      otlpGrpc: http('trace-backend', 'grpc'),
+      health: http('trace-backend', 'health'),
+      file: traceFile(ctx),
+    },
+    trainingWorkerMetrics: `${http('training-worker', 'metrics')}/metrics`,
+    driftWorkerMetrics: `${http('drift-worker', 'metrics')}/metrics`,
+    postgresExporter: `${http('postgres-exporter', 'http')}/metrics`,
+    nodeExporter: `${http('node-exporter', 'http')}/metrics`,
+    logsDir: (component) => ctx.logDir(component),
+  };
+}
+
+export { UserFacingError };

@@ -222,7 +222,7 @@ export function scoreIsolationForest(model: IsolationForestModel, x: Matrix): Fl
         node = data[base + f]! <= value[node]! ? left[node]! : left[node]! + 1;
         f = feature[node]!;
       }
-      depth[r] += value[node]!;
+      depth[r] = depth[r]! + value[node]!;
     }
   }
   const denominator = roots.length * averagePathLength(model.maxSamples);

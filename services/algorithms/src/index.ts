@@ -1,0 +1,33 @@
+// Public API of @pynomaly/algorithms: pure functions on typed arrays (no I/O, no telemetry).
+export type { Matrix } from './matrix.js';
+export { matrixFromRows, column } from './matrix.js';
+export {
+  fitIsolationForest,
+  scoreIsolationForest,
+  averagePathLength,
+  type IsolationForestModel,
+  type IsolationForestParams,
+} from './isolation-forest.js';
+export { fitRobustZScore, scoreRobustZScore, type RobustZModel, type RobustZParams } from './robust-z.js';
+export { labelScores } from './labels.js';
+export { ksTwoSample, type KsResult } from './ks.js';
+export { wasserstein1 } from './wasserstein.js';
+export { psi, quantileCuts, binFractions, PSI_EPSILON, type PsiBand } from './psi.js';
+export {
+  buildReferenceProfile,
+  type ReferenceProfile,
+  type ReferenceProfileOptions,
+  type DistributionProfile,
+} from './profile.js';
+export {
+  compareToReference,
+  psiBand,
+  DEFAULT_DRIFT_THRESHOLDS,
+  WASSERSTEIN_STD_FLOOR,
+  type DriftThresholds,
+  type DriftResult,
+  type DistributionDrift,
+  type FeatureDrift,
+  type AnomalyRateDrift,
+  type DriftMethod,
+} from './drift.js';

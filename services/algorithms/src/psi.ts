@@ -1,0 +1,63 @@
+/**
+ * Population Stability Index over reference-quantile bins.
+ *
+ * Bins: the interior cut points are the reference's quantiles at k/bins (k = 1..bins-1, numpy's
+ * default linear interpolation), deduplicated so ties and constant features give fewer, non-empty
+ * bins. With cuts c_1 < ... < c_m the m+1 bins are (-inf, c_1], (c_1, c_2], ..., (c_m, +inf): the
+ * outer bins are open so values outside the training range still count.
+ *
+ * Empty bins: each fraction is floored at PSI_EPSILON (1e-4) before the log, so an empty bin
+ * contributes a large but finite term instead of infinity.
+ * PSI = sum_i (cur_i - ref_i) * ln(cur_i / ref_i).
+ */
+import { lowerBound, quantileSorted } from './quantile.js';
+
+export const PSI_EPSILON = 1e-4;
+
+/** Interior cut points from an already sorted reference sample. */
+export function quantileCuts(sortedReference: Float64Array, bins = 10): number[] {
+  if (!Number.isInteger(bins) || bins < 2) throw new RangeError('bins must be an integer >= 2');
+  if (sortedReference.length === 0) throw new RangeError('quantileCuts: reference must not be empty');
+  const cuts: number[] = [];
+  for (let k = 1; k < bins; k++) {
+    const q = quantileSorted(sortedReference, k / bins);
+    if (cuts.length === 0 || q !== cuts[cuts.length - 1]) cuts.push(q);
+  }
+  return cuts;
+}
+
+/** Fraction of values in each of the cuts.length + 1 bins. */
+export function binFractions(cuts: readonly number[], values: Float64Array): number[] {
+  if (values.length === 0) throw new RangeError('binFractions: values must not be empty');
+  const counts = new Float64Array(cuts.length + 1);
+  const c = Float64Array.from(cuts);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (Number.isNaN(v)) throw new RangeError(`binFractions: value at index ${i} is NaN`);
+    const b = lowerBound(c, v);
+    counts[b] = counts[b]! + 1;
+  }
+  return Array.from(counts, (k) => k / values.length);
+}
+
+/**
+ * `edges` are the interior cut points (see above) and `referenceFractions` the reference's
+ * share of each of the edges.length + 1 bins.
+ */
+export function psi(edges: readonly number[], referenceFractions: readonly number[], current: Float64Array): number {
+  if (referenceFractions.length !== edges.length + 1) {
+    throw new RangeError(
+      `psi: expected ${edges.length + 1} reference fractions for ${edges.length} cut points, got ${referenceFractions.length}`,
+    );
+  }
+  const cur = binFractions(edges, current);
+  let sum = 0;
+  for (let i = 0; i < cur.length; i++) {
+    const r = Math.max(referenceFractions[i]!, PSI_EPSILON);
+    const c = Math.max(cur[i]!, PSI_EPSILON);
+    sum += (c - r) * Math.log(c / r);
+  }
+  return sum;
+}
+
+export type PsiBand = 'none' | 'moderate' | 'major';

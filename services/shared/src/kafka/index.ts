@@ -15,7 +15,7 @@ import {
   type logCreator,
 } from 'kafkajs';
 import type { Logger } from '../logging.js';
-import type { Envelope, EventType } from '../events/index.js';
+import type { Envelope } from '../events/index.js';
 import { instruments } from '../metrics/instruments.js';
 import { extractTraceContext, injectTraceHeaders } from './trace.js';
 

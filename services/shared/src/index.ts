@@ -1,0 +1,22 @@
+export * from './config.js';
+export * from './logging.js';
+export * from './telemetry.js';
+export * from './metrics/catalog.js';
+export * from './metrics/instruments.js';
+export * from './metrics/scrape.js';
+export * from './events/index.js';
+export * from './kafka/index.js';
+export * from './db/pool.js';
+export * as repo from './db/repository.js';
+export type {
+  Algorithm,
+  AlertRecord,
+  DatasetMeta,
+  Detector,
+  DriftReport,
+  Job,
+  JobState,
+  ModelRecord,
+  StateSnapshot,
+} from './db/repository.js';
+export * from './outbox/relay.js';

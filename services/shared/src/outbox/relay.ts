@@ -1,0 +1,122 @@
+/**
+ * Transactional outbox relay. State changes and the events announcing them are written in one
+ * Postgres transaction (enqueueOutbox); this loop publishes pending rows to Kafka and marks them
+ * sent. While Kafka is down the rows stay pending and the loop keeps retrying with backoff, so an
+ * accepted request's event is delivered once the broker is back. Delivery is at-least-once (a
+ * crash between send and mark re-sends); consumers are idempotent by event id / job state.
+ */
+import type pg from 'pg';
+import type { Logger } from '../logging.js';
+import { instruments } from '../metrics/instruments.js';
+import { claimOutbox, enqueueOutbox, markOutboxFailed, markOutboxSent, type OutboxMessage } from '../db/repository.js';
+import { withTransaction, type Queryable } from '../db/pool.js';
+import type { Envelope } from '../events/index.js';
+import { eventHeaders, type MessageSender } from '../kafka/index.js';
+
+export interface RelayOptions {
+  pool: pg.Pool;
+  sender: MessageSender & { reset?: () => Promise<void> };
+  logger: Logger;
+  batchSize?: number;
+  idleIntervalMs?: number;
+  maxBackoffMs?: number;
+}
+
+/** Writes an event to the outbox inside the caller's transaction (trace context captured now). */
+export async function enqueueEvent(q: Queryable, topic: string, event: Envelope): Promise<void> {
+  const message: OutboxMessage = {
+    eventId: event.id,
+    topic,
+    key: event.detectorId,
+    value: JSON.stringify(event),
+    headers: eventHeaders(event),
+  };
+  await enqueueOutbox(q, message);
+}
+
+export class OutboxRelay {
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private failures = 0;
+  private readonly batchSize: number;
+  private readonly idleMs: number;
+  private readonly maxBackoffMs: number;
+
+  constructor(private readonly o: RelayOptions) {
+    this.batchSize = o.batchSize ?? 100;
+    this.idleMs = o.idleIntervalMs ?? 500;
+    this.maxBackoffMs = o.maxBackoffMs ?? 5000;
+  }
+
+  /** Publishes one batch. Returns how many rows were sent (0 when none pending). */
+  async relayOnce(): Promise<number> {
+    return withTransaction(this.o.pool, async (client) => {
+      const rows = await claimOutbox(client, this.batchSize);
+      if (rows.length === 0) return 0;
+      const ids = rows.map((r) => r.id);
+      try {
+        await this.o.sender.send(rows.map((r) => ({ topic: r.topic, key: r.key, value: r.value, headers: r.headers })));
+      } catch (err) {
+        await markOutboxFailed(client, ids, (err as Error).message);
+        for (const r of rows) instruments().outboxRelayed.add(1, { topic: r.topic, outcome: 'failed' });
+        throw err;
+      }
+      await markOutboxSent(client, ids);
+      for (const r of rows) instruments().outboxRelayed.add(1, { topic: r.topic, outcome: 'sent' });
+      return rows.length;
+    });
+  }
+
+  /** Wakes the loop now (called after a commit that enqueued events). */
+  notify(): void {
+    this.wake?.();
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      let delay = this.idleMs;
+      try {
+        const sent = await this.relayOnce();
+        if (this.failures > 0) this.o.logger.info({ sent }, 'outbox relay recovered');
+        this.failures = 0;
+        if (sent === this.batchSize) delay = 0;
+      } catch (err) {
+        this.failures += 1;
+        delay = Math.min(this.maxBackoffMs, this.idleMs * 2 ** Math.min(this.failures, 10));
+        this.o.logger.warn(
+          { err, failures: this.failures, retryInMs: delay },
+          'outbox relay failed; events stay pending',
+        );
+        await this.o.sender.reset?.();
+      }
+      if (delay > 0 && this.running) {
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, delay);
+          this.wake = () => {
+            clearTimeout(t);
+            resolve();
+          };
+        });
+        this.wake = undefined;
+      }
+    }
+  }
+
+  /** Stops after the current batch, then makes one last attempt to flush what is pending. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+    await this.relayOnce().catch((err: unknown) =>
+      this.o.logger.warn({ err }, 'final outbox flush failed; rows stay pending'),
+    );
+  }
+}

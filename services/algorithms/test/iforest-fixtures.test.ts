@@ -1,7 +1,7 @@
 // Isolation Forest ROC AUC against scikit-learn's IsolationForest with the same parameters
 // (100 trees, 256 samples) on the same seeded data sets.
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import iforestJson from './fixtures/iforest.json' with { type: 'json' };
 import { fitIsolationForest, scoreIsolationForest } from '../src/index.js';
 import { genDataset, neumaierSum, rocAuc, type DatasetSpec } from './generators.js';
 
@@ -12,7 +12,7 @@ type IfCase = {
   sklearnAuc: number[];
   sklearnAucMean: number;
 };
-const fx = JSON.parse(readFileSync(new URL('./fixtures/iforest.json', import.meta.url), 'utf8')) as {
+const fx = iforestJson as unknown as {
   params: { nEstimators: number; maxSamples: number };
   datasets: IfCase[];
 };

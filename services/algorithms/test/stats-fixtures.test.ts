@@ -1,7 +1,8 @@
 // KS, Wasserstein and PSI against scipy/numpy values computed by
 // scripts/fixtures/make_algorithm_fixtures.py on the same seeded data.
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import ksJson from './fixtures/ks_wasserstein.json' with { type: 'json' };
+import psiJson from './fixtures/psi.json' with { type: 'json' };
 import { ksTwoSample, psi, quantileCuts, binFractions, wasserstein1 } from '../src/index.js';
 import { genSample, neumaierSum, type SampleSpec } from './generators.js';
 
@@ -25,10 +26,8 @@ type PsiCase = {
   psi: number;
 };
 
-const load = <T>(name: string): T =>
-  JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8')) as T;
-const ks = load<{ cases: KsCase[] }>('ks_wasserstein.json');
-const psiFx = load<{ bins: number; epsilon: number; cases: PsiCase[] }>('psi.json');
+const ks = ksJson as unknown as { cases: KsCase[] };
+const psiFx = psiJson as unknown as { bins: number; epsilon: number; cases: PsiCase[] };
 
 function checkGenerator(values: Float64Array, c: Checksum): void {
   expect(Array.from(values.slice(0, 3))).toEqual(c.first);

@@ -21,10 +21,16 @@ const DEV = join(composeDir, 'docker-compose.yml');
 const PROD = join(composeDir, 'docker-compose.production.yml');
 
 /** The production secrets: each must be required (`${VAR:?message}`) wherever it is used. */
-const SECRETS = ['POSTGRES_PASSWORD', 'PYNOMALY_API_KEYS', 'GRAFANA_ADMIN_PASSWORD'] as const;
+const SECRETS = [
+  'POSTGRES_PASSWORD',
+  'PYNOMALY_API_KEYS',
+  'ALERTMANAGER_WEBHOOK_TOKEN',
+  'GRAFANA_ADMIN_PASSWORD',
+] as const;
 const SECRET_VALUES: Record<string, string> = {
   POSTGRES_PASSWORD: 'test-only-pg-password',
   PYNOMALY_API_KEYS: 'test-only-api-key',
+  ALERTMANAGER_WEBHOOK_TOKEN: 'test-only-api-key',
   GRAFANA_ADMIN_PASSWORD: 'test-only-grafana-password',
 };
 
@@ -164,7 +170,8 @@ describe('development compose file', () => {
     expect(bind('prometheus', '/etc/prometheus/prometheus.yml')?.source).toBe('prometheus/prometheus.yml');
     expect(bind('prometheus', '/etc/prometheus/rules')?.source).toBe('prometheus/rules');
     expect(bind('prometheus', '/etc/prometheus/targets/active')?.source).toBe('prometheus/targets/compose');
-    expect(bind('alertmanager', '/etc/alertmanager')?.source).toBe('alertmanager');
+    expect(bind('alertmanager', '/etc/alertmanager/alertmanager.yml')?.source).toBe('alertmanager/alertmanager.yml');
+    expect(bind('alertmanager', '/etc/alertmanager/templates')?.source).toBe('alertmanager/templates');
     expect(bind('grafana', '/etc/grafana/provisioning')?.source).toBe('grafana/provisioning');
     expect(bind('grafana', '/var/lib/grafana/dashboards')?.source).toBe('grafana/dashboards');
     for (const m of [...mounts('otel-collector'), ...mounts('prometheus'), ...mounts('alertmanager')]) {
@@ -194,6 +201,22 @@ describe('development compose file', () => {
     ]) {
       expect(existsSync(join(root, rel)), rel).toBe(true);
     }
+  });
+
+  it('gives Alertmanager the webhook credential where alertmanager.yml reads it, and it is an API key', () => {
+    const am = parse(readFileSync(join(root, 'alertmanager', 'alertmanager.yml'), 'utf8'), { merge: true }) as {
+      receivers: { webhook_configs?: { http_config?: { authorization?: { credentials_file?: string } } }[] }[];
+    };
+    const files = new Set(
+      am.receivers.flatMap((r) => (r.webhook_configs ?? []).map((w) => w.http_config?.authorization?.credentials_file)),
+    );
+    expect([...files]).toEqual(['secrets/api-webhook-token']);
+    for (const project of [dev, prod]) {
+      const svc = project.services.alertmanager as ComposeService & { secrets?: { source: string; target: string }[] };
+      expect(svc.secrets?.map((x) => x.target)).toContain('/etc/alertmanager/secrets/api-webhook-token');
+    }
+    const token = readFileSync(join(composeDir, 'dev-secrets', 'api-webhook-token'), 'utf8').trim();
+    expect(dev.services.api?.environment?.PYNOMALY_API_KEYS?.split(',')).toContain(token);
   });
 
   it('runs Prometheus with 30 d retention and Jaeger as trace-backend', () => {
@@ -246,6 +269,7 @@ describe('production compose file', () => {
       for (const suffix of uses) expect(suffix, name).toMatch(/^:\?\S/);
     }
     for (const value of Object.values(SECRET_VALUES)) expect(text).not.toContain(value);
+    expect(text).not.toContain('pynomaly-dev-key');
     expect(text).not.toMatch(/PASSWORD:\s*['"]?(pynomaly|admin|password|changeme)['"]?\s*$/m);
   });
 

@@ -17,7 +17,7 @@ const fx = iforestJson as unknown as {
   datasets: IfCase[];
 };
 
-const SEEDS = [0, 1, 2, 3, 4];
+const SEEDS = Array.from({ length: 20 }, (_, i) => i);
 
 describe('Isolation Forest ROC AUC is within 0.02 of scikit-learn', () => {
   for (const c of fx.datasets) {
@@ -28,7 +28,7 @@ describe('Isolation Forest ROC AUC is within 0.02 of scikit-learn', () => {
       expect(Math.abs(neumaierSum(x.data) - c.checksum.sum)).toBeLessThanOrEqual(
         1e-9 * Math.max(1, Math.abs(c.checksum.sum)),
       );
-      // Both sides average five seeds: a single forest's AUC wobbles by more than the tolerance
+      // Both sides average twenty seeds: a single forest's AUC wobbles by more than the tolerance
       // on the subtle data set, for scikit-learn as much as for us.
       const aucs = SEEDS.map((seed) => {
         const model = fitIsolationForest(x, { ...fx.params, seed });

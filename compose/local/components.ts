@@ -257,16 +257,16 @@ export function collectorEnv(ctx: Context): NodeJS.ProcessEnv {
   const storage = join(ctx.varDir, 'otel-collector', 'queue');
   mkdirSync(storage, { recursive: true });
   return {
-    OTLP_GRPC_ENDPOINT: `127.0.0.1:${p('grpc')}`,
-    OTLP_HTTP_ENDPOINT: `127.0.0.1:${p('http')}`,
-    PROMETHEUS_EXPORTER_ENDPOINT: `127.0.0.1:${p('prometheus')}`,
-    HEALTH_CHECK_ENDPOINT: `127.0.0.1:${p('health')}`,
-    TELEMETRY_HOST: '127.0.0.1',
-    TELEMETRY_PORT: String(p('telemetry')),
+    OTELCOL_OTLP_GRPC_ENDPOINT: `127.0.0.1:${p('grpc')}`,
+    OTELCOL_OTLP_HTTP_ENDPOINT: `127.0.0.1:${p('http')}`,
+    OTELCOL_PROMETHEUS_ENDPOINT: `127.0.0.1:${p('prometheus')}`,
+    OTELCOL_HEALTH_ENDPOINT: `127.0.0.1:${p('health')}`,
+    OTELCOL_TELEMETRY_HOST: '127.0.0.1',
+    OTELCOL_TELEMETRY_PORT: String(p('telemetry')),
+    OTELCOL_QUEUE_DIR: storage,
     KAFKA_BROKERS: kafkaBrokers(ctx).join(','),
     TRACE_BACKEND_ENDPOINT: `127.0.0.1:${port(ctx.ports, 'trace-backend', 'grpc')}`,
-    FILE_STORAGE_DIR: storage,
-    DEPLOYMENT_ENVIRONMENT: ctx.profile === 'dev' ? 'development' : 'test',
+    PYNOMALY_ENVIRONMENT: ctx.profile === 'dev' ? 'development' : 'test',
   };
 }
 
@@ -274,10 +274,10 @@ export function traceBackendEnv(ctx: Context): NodeJS.ProcessEnv {
   const p = (role: string) => port(ctx.ports, 'trace-backend', role);
   mkdirSync(join(ctx.varDir, 'trace-backend'), { recursive: true });
   return {
-    OTLP_GRPC_ENDPOINT: `127.0.0.1:${p('grpc')}`,
-    HEALTH_CHECK_ENDPOINT: `127.0.0.1:${p('health')}`,
-    TELEMETRY_HOST: '127.0.0.1',
-    TELEMETRY_PORT: String(p('telemetry')),
+    TRACE_BACKEND_OTLP_ENDPOINT: `127.0.0.1:${p('grpc')}`,
+    TRACE_BACKEND_HEALTH_ENDPOINT: `127.0.0.1:${p('health')}`,
+    TRACE_BACKEND_TELEMETRY_HOST: '127.0.0.1',
+    TRACE_BACKEND_TELEMETRY_PORT: String(p('telemetry')),
     TRACE_FILE_PATH: traceFile(ctx),
   };
 }
@@ -318,13 +318,18 @@ const prometheus: Component = {
   group: 'infra',
   listens: (ctx) => [port(ctx.ports, 'prometheus', 'http')],
   url: (ctx) => `http://127.0.0.1:${port(ctx.ports, 'prometheus', 'http')}`,
-  prepare: (ctx) =>
+  prepare: (ctx) => {
+    // Rules and prometheus.yml as they are; the local environment's file_sd targets become the
+    // active ones (compose mounts targets/compose/ there instead).
+    const out = renderedConfig(ctx, 'prometheus');
     renderTree(
       join(projectRoot, 'prometheus'),
-      renderedConfig(ctx, 'prometheus'),
+      out,
       ctx.ports,
-      (rel) => rel === 'tests' || rel.endsWith('.md'),
-    ),
+      (rel) => rel === 'tests' || rel === 'targets' || rel.endsWith('.md'),
+    );
+    renderTree(join(projectRoot, 'prometheus', 'targets', 'local'), join(out, 'targets', 'active'), ctx.ports);
+  },
   launch: (ctx) => ({
     command: debianTools.prometheus(),
     args: [

@@ -1,0 +1,15 @@
+// The offline config checks run the ecosystems' own validators; `npm test` installs them first
+// (compose/local/bootstrap.sh), this only fails early with a clear message when one is missing.
+import { existsSync } from 'node:fs';
+import { collectorBinary, debianTools } from '../../compose/local/tools.js';
+
+export default function setup(): void {
+  const needed = { otelcol: collectorBinary(), promtool: debianTools.promtool(), amtool: debianTools.amtool() };
+  const missing = Object.entries(needed).filter(([, path]) => !existsSync(path));
+  if (missing.length) {
+    throw new Error(
+      `config validators missing: ${missing.map(([n, p]) => `${n} (${p})`).join(', ')}; run: npx tsx compose/local/cli.ts install`,
+    );
+  }
+  process.env.PYNOMALY_OTELCOL = needed.otelcol;
+}

@@ -1,0 +1,13 @@
+// The e2e suite runs on a live local stack on the test port profile, started fresh and torn
+// down afterwards so no process outlives the run (PYNOMALY_E2E_KEEP=1 keeps it for debugging).
+import { downStack, upStack } from '../../compose/local/stack.js';
+import { assertNothingLeft } from '../support/leftovers.js';
+
+export default async function setup(): Promise<() => Promise<void>> {
+  await upStack({ profile: 'test', fresh: true });
+  return async () => {
+    if (process.env.PYNOMALY_E2E_KEEP === '1') return;
+    await downStack('test');
+    assertNothingLeft('test');
+  };
+}

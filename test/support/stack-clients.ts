@@ -1,0 +1,83 @@
+// Small clients for the real parts, used by the e2e tests: Prometheus HTTP API, Alertmanager
+// API, the trace backend's files.
+import { existsSync, readFileSync } from 'node:fs';
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function eventually<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs: number,
+  intervalMs = 1000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `timed out after ${Math.round(timeoutMs / 1000)}s waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`,
+      );
+    }
+    await sleep(intervalMs);
+  }
+}
+
+export interface PromTarget {
+  labels: Record<string, string>;
+  scrapePool: string;
+  health: 'up' | 'down' | 'unknown';
+  lastError: string;
+  scrapeUrl: string;
+}
+
+export async function promTargets(prometheusUrl: string): Promise<PromTarget[]> {
+  const res = await fetch(`${prometheusUrl}/api/v1/targets?state=active`);
+  const body = (await res.json()) as { data: { activeTargets: PromTarget[] } };
+  return body.data.activeTargets;
+}
+
+export interface PromSample {
+  metric: Record<string, string>;
+  value: [number, string];
+}
+
+export async function promQuery(prometheusUrl: string, query: string): Promise<PromSample[]> {
+  const res = await fetch(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent(query)}`);
+  const body = (await res.json()) as { status: string; error?: string; data: { result: PromSample[] } };
+  if (body.status !== 'success') throw new Error(`query ${query} failed: ${body.error}`);
+  return body.data.result;
+}
+
+/** Every span id in the trace backend's OTLP JSON lines file, by trace id. */
+export function traceBackendSpans(
+  file: string,
+): Map<string, { name: string; service: string; spanId: string; parentSpanId: string }[]> {
+  const out = new Map<string, { name: string; service: string; spanId: string; parentSpanId: string }[]>();
+  if (!existsSync(file)) return out;
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    const doc = JSON.parse(line) as {
+      resourceSpans?: {
+        resource?: { attributes?: { key: string; value: { stringValue?: string } }[] };
+        scopeSpans?: { spans?: { traceId: string; spanId: string; parentSpanId?: string; name: string }[] }[];
+      }[];
+    };
+    for (const rs of doc.resourceSpans ?? []) {
+      const service = rs.resource?.attributes?.find((a) => a.key === 'service.name')?.value.stringValue ?? '';
+      for (const ss of rs.scopeSpans ?? []) {
+        for (const span of ss.spans ?? []) {
+          const list = out.get(span.traceId) ?? [];
+          list.push({ name: span.name, service, spanId: span.spanId, parentSpanId: span.parentSpanId ?? '' });
+          out.set(span.traceId, list);
+        }
+      }
+    }
+  }
+  return out;
+}

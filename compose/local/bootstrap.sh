@@ -18,4 +18,10 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 
-exec node --import tsx compose/local/cli.ts install
+node --import tsx compose/local/cli.ts install
+
+# The offline deployment validators (kustomize, the compose-spec loader, Kubernetes schemas)
+# are only needed by the tests.
+if [ "${1:-}" = "--tests" ]; then
+  node --import tsx test/configs/tools/install.ts >/dev/null
+fi

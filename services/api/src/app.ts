@@ -1,0 +1,121 @@
+/**
+ * buildApp(deps): the fastify application without I/O of its own, so tests drive it with
+ * `inject` and a fake store. main.ts wires the real Postgres store, Kafka and telemetry.
+ */
+import { createHash } from 'node:crypto';
+import multipart from '@fastify/multipart';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance } from 'fastify';
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import type { Logger, ScrapeMetrics } from '@pynomaly/shared';
+import { installErrorHandler } from './errors.js';
+import { registerAuth, type AuthOptions } from './plugins/auth.js';
+import { alertRoutes } from './routes/alerts.js';
+import { datasetRoutes } from './routes/datasets.js';
+import { detectorRoutes } from './routes/detectors.js';
+import { jobRoutes } from './routes/jobs.js';
+import { opsRoutes } from './routes/ops.js';
+import type { ApiStore } from './store.js';
+
+export interface Limits {
+  /** Default JSON body limit. */
+  bodyBytes: number;
+  /** JSON dataset uploads. */
+  datasetJsonBytes: number;
+  /** CSV file uploads. */
+  uploadBytes: number;
+  detectBytes: number;
+}
+
+export const DEFAULT_LIMITS: Limits = {
+  bodyBytes: 1024 * 1024,
+  datasetJsonBytes: 16 * 1024 * 1024,
+  uploadBytes: 16 * 1024 * 1024,
+  detectBytes: 4 * 1024 * 1024,
+};
+
+export interface AppDeps {
+  store: ApiStore;
+  auth: AuthOptions;
+  scrape: ScrapeMetrics;
+  /** Readiness checks by name; each rejects when its dependency is unavailable. */
+  readiness: Record<string, () => Promise<void>>;
+  version: string;
+  logger?: Logger | false;
+  limits?: Partial<Limits>;
+  rateLimit?: { max: number; timeWindowMs: number } | false;
+}
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const limits = { ...DEFAULT_LIMITS, ...deps.limits };
+  const app = Fastify({
+    loggerInstance: deps.logger || undefined,
+    logger: deps.logger ? undefined : false,
+    bodyLimit: limits.bodyBytes,
+    requestIdHeader: 'x-request-id',
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  // text/plain would otherwise reach JSON routes as a string; only JSON and multipart are accepted.
+  app.removeContentTypeParser('text/plain');
+  installErrorHandler(app);
+  registerAuth(app, deps.auth);
+
+  if (deps.rateLimit !== false) {
+    const rl = deps.rateLimit ?? { max: 1200, timeWindowMs: 60_000 };
+    await app.register(rateLimit, {
+      global: true,
+      max: rl.max,
+      timeWindow: rl.timeWindowMs,
+      // Per client: its API key (hashed, never the key itself) or else its address.
+      keyGenerator: (req) => {
+        const key = req.headers['x-api-key'] ?? req.headers.authorization;
+        return typeof key === 'string' ? createHash('sha256').update(key).digest('hex').slice(0, 16) : req.ip;
+      },
+    });
+  }
+  await app.register(multipart, {
+    throwFileSizeLimit: true,
+    limits: { fileSize: limits.uploadBytes, files: 1, fields: 10, fieldSize: 1024, parts: 12 },
+  });
+
+  // The docs are public: they describe the API, they do not expose data.
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/docs'))
+      route.config = { ...(route.config ?? {}), auth: 'public', rateLimit: false } as typeof route.config;
+  });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Pynomaly API',
+        version: deps.version,
+        description:
+          'Anomaly detection with drift monitoring. Send X-API-Key (or Authorization: Bearer) on /api/v1 routes.',
+      },
+      components: {
+        securitySchemes: { apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' } },
+      },
+      security: [{ apiKey: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  await app.register(opsRoutes, { checks: deps.readiness, scrape: deps.scrape });
+  await app.register(datasetRoutes, { store: deps.store, jsonBodyLimit: limits.datasetJsonBytes });
+  await app.register(detectorRoutes, { store: deps.store, detectBodyLimit: limits.detectBytes });
+  await app.register(jobRoutes, { store: deps.store });
+  await app.register(alertRoutes, { store: deps.store });
+  return app;
+}

@@ -1,0 +1,132 @@
+/**
+ * One error shape for every 4xx/5xx: { statusCode, error, code, message, issues? }. The message
+ * names the offending field or header so a client can fix its request without reading logs.
+ *
+ * 400: the request is not shaped like the schema (malformed JSON, wrong types, missing fields).
+ * 422: well-formed but impossible (non-finite numbers, ragged rows, feature-count mismatch).
+ */
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
+import { STATUS_CODES } from 'node:http';
+
+export class ApiError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+    readonly issues?: { path: string; message: string }[],
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export const notFound = (what: string, id: string) => new ApiError(404, 'not_found', `${what} ${id} not found`);
+
+export interface ErrorBody {
+  statusCode: number;
+  error: string;
+  code: string;
+  message: string;
+  issues?: { path: string; message: string }[];
+}
+
+function body(statusCode: number, code: string, message: string, issues?: ErrorBody['issues']): ErrorBody {
+  return { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', code, message, ...(issues ? { issues } : {}) };
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let cur = root;
+  for (const key of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[key];
+  }
+  return cur;
+}
+
+export function formatPath(context: string, path: readonly PropertyKey[]): string {
+  let out = context;
+  for (const key of path) out += typeof key === 'number' ? `[${key}]` : `.${String(key)}`;
+  return out;
+}
+
+const FASTIFY_CODES: Record<string, { status: number; code: string; message?: string }> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: {
+    status: 413,
+    code: 'payload_too_large',
+    message: 'request body is larger than the limit',
+  },
+  FST_REQ_FILE_TOO_LARGE: { status: 413, code: 'payload_too_large', message: 'uploaded file is larger than the limit' },
+  FST_PARTS_LIMIT: { status: 413, code: 'payload_too_large' },
+  FST_FILES_LIMIT: { status: 413, code: 'payload_too_large' },
+  FST_FIELDS_LIMIT: { status: 413, code: 'payload_too_large' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'unsupported_media_type' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'bad_request' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: {
+    status: 400,
+    code: 'malformed_json',
+    message: 'body: is empty but content-type is application/json',
+  },
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'malformed_json' },
+  FST_INVALID_MULTIPART_CONTENT_TYPE: {
+    status: 415,
+    code: 'unsupported_media_type',
+    message: 'expected multipart/form-data',
+  },
+};
+
+export function installErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    if (err instanceof ApiError) {
+      return reply.status(err.statusCode).send(body(err.statusCode, err.code, err.message, err.issues));
+    }
+    if (hasZodFastifySchemaValidationErrors(err)) {
+      const context = err.validationContext ?? 'body';
+      const source = (request as unknown as Record<string, unknown>)[context];
+      let semantic = false;
+      const issues = err.validation.map((v) => {
+        const path: PropertyKey[] = v.instancePath
+          .split('/')
+          .filter((seg) => seg.length > 0)
+          .map((seg) => (/^\d+$/.test(seg) ? Number(seg) : seg));
+        const value = valueAt(source, path);
+        const where = formatPath(context, path);
+        if (typeof value === 'number' && !Number.isFinite(value)) {
+          semantic = true;
+          return { path: where, message: 'must be a finite number' };
+        }
+        return { path: where, message: v.message ?? v.keyword };
+      });
+      const status = semantic && issues.every((i) => i.message === 'must be a finite number') ? 422 : 400;
+      const message = issues.map((i) => `${i.path}: ${i.message}`).join('; ');
+      return reply
+        .status(status)
+        .send(body(status, status === 422 ? 'unprocessable' : 'validation_failed', message, issues));
+    }
+    if (isResponseSerializationError(err)) {
+      request.log.error({ err }, 'response did not match its schema');
+      return reply.status(500).send(body(500, 'internal', 'internal server error'));
+    }
+    const known = err.code ? FASTIFY_CODES[err.code] : undefined;
+    if (known) {
+      let message = known.message ?? err.message;
+      if (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY') message = `body: malformed JSON (${err.message})`;
+      if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+        message = `content-type ${request.headers['content-type'] ?? '(none)'} is not supported by this endpoint`;
+      }
+      return reply.status(known.status).send(body(known.status, known.code, message));
+    }
+    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+      if (err.statusCode === 429) {
+        return reply.status(429).send(body(429, 'rate_limited', err.message));
+      }
+      return reply.status(err.statusCode).send(body(err.statusCode, 'bad_request', err.message));
+    }
+    request.log.error({ err }, 'unhandled error');
+    return reply.status(500).send(body(500, 'internal', 'internal server error'));
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    reply.status(404).send(body(404, 'not_found', `route ${request.method} ${request.url.split('?')[0]} not found`));
+  });
+}

@@ -336,7 +336,7 @@ describe('schema validation catches mistakes', () => {
     const misspelt = structuredClone(base) as Workload & { spec: Record<string, unknown> };
     misspelt.spec.replica = 2;
     expect(schemas.errors(misspelt).join('\n')).toMatch(/additional properties/);
-    const wrongType = structuredClone(base) as Workload & { spec: Record<string, unknown> };
+    const wrongType = structuredClone(base) as unknown as { spec: Record<string, unknown> } & K8sObject;
     wrongType.spec.replicas = 'two';
     expect(schemas.errors(wrongType).join('\n')).toMatch(/replicas/);
     const dup = structuredClone(base);

@@ -105,9 +105,8 @@ export class KubernetesSchemas {
   /** Returns the schema errors of one object (empty when it is valid). */
   errors(obj: K8sObject): string[] {
     const validate = this.validator(obj.apiVersion, obj.kind);
+    const where = `${obj.kind}/${obj.metadata?.name}`;
     if (validate(obj)) return [];
-    return (validate.errors ?? []).map(
-      (e) => `${obj.kind}/${obj.metadata?.name}${e.instancePath}: ${e.message} ${JSON.stringify(e.params)}`,
-    );
+    return (validate.errors ?? []).map((e) => `${where}${e.instancePath}: ${e.message} ${JSON.stringify(e.params)}`);
   }
 }

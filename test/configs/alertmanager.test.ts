@@ -1,0 +1,178 @@
+/**
+ * Alertmanager config: amtool check-config, the routing table of alertmanager/tests/routes.yml
+ * through `amtool config routes test` (every route of the tree must be reached by some row), and
+ * the inhibition cases on a real Alertmanager (Debian's 0.25): both alerts are posted, and the
+ * target's status must say whether it is inhibited.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { debianTools } from '../../compose/local/tools.js';
+
+const run = promisify(execFile);
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const amDir = join(root, 'alertmanager');
+const configFile = join(amDir, 'alertmanager.yml');
+const amtool = debianTools.amtool();
+
+interface Route {
+  receiver?: string;
+  matchers?: string[];
+  routes?: Route[];
+}
+interface Table {
+  routes: { name: string; labels: Record<string, string>; receivers: string[] }[];
+  inhibitions: { name: string; source: Record<string, string>; target: Record<string, string>; inhibited: boolean }[];
+}
+
+const table = parse(readFileSync(join(amDir, 'tests', 'routes.yml'), 'utf8')) as Table;
+const config = parse(readFileSync(configFile, 'utf8')) as { route: Route; receivers: { name: string }[] };
+
+const labelArgs = (labels: Record<string, string>) => Object.entries(labels).map(([k, v]) => `${k}=${v}`);
+
+async function routesTest(labels: Record<string, string>, receivers: string[]): Promise<string> {
+  const { stdout } = await run(amtool, [
+    'config',
+    'routes',
+    'test',
+    `--config.file=${configFile}`,
+    `--verify.receivers=${receivers.join(',')}`,
+    ...labelArgs(labels),
+  ]);
+  return stdout.trim();
+}
+
+describe('alertmanager.yml', () => {
+  it('passes amtool check-config (templates included)', async () => {
+    const { stdout } = await run(amtool, ['check-config', configFile]);
+    expect(stdout).toContain('SUCCESS');
+    expect(stdout).toMatch(/1 templates/);
+  });
+
+  it.each(table.routes.map((r) => [r.name, r] as const))('routes: %s', async (_name, row) => {
+    expect(await routesTest(row.labels, row.receivers)).toBe(row.receivers.join(','));
+  });
+
+  it('amtool reports a wrong expectation (the table can fail)', async () => {
+    const row = table.routes[1]!;
+    await expect(routesTest(row.labels, ['api-webhook'])).rejects.toThrow();
+  });
+
+  it('the table reaches every receiver a route names', () => {
+    const routed = new Set<string>();
+    const walk = (r: Route) => {
+      if (r.receiver) routed.add(r.receiver);
+      r.routes?.forEach(walk);
+    };
+    walk(config.route);
+    const expected = new Set(table.routes.flatMap((r) => r.receivers));
+    for (const receiver of routed) expect(expected, receiver).toContain(receiver);
+  });
+
+  it('every receiver posts to the API webhook with a bearer credential file, except the opt-in email/Slack ones', () => {
+    for (const r of config.receivers as {
+      name: string;
+      webhook_configs?: { url: string; http_config?: { authorization?: { credentials_file?: string } } }[];
+    }[]) {
+      if (r.name === 'email-oncall' || r.name === 'slack-oncall') continue;
+      expect(r.webhook_configs?.[0]?.url, r.name).toBe('http://api:8000/api/v1/alerts/webhook');
+      expect(r.webhook_configs?.[0]?.http_config?.authorization?.credentials_file, r.name).toBe(
+        'secrets/api-webhook-token',
+      );
+    }
+  });
+});
+
+async function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const srv = createServer();
+    srv.once('error', fail);
+    srv.listen(0, '127.0.0.1', () => {
+      const address = srv.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      srv.close(() => ok(port));
+    });
+  });
+}
+
+describe('inhibition on a real Alertmanager', () => {
+  let proc: ChildProcess | undefined;
+  let base = '';
+  let dir = '';
+  let log = '';
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'pynomaly-am-'));
+    cpSync(amDir, join(dir, 'config'), { recursive: true });
+    mkdirSync(join(dir, 'config', 'secrets'), { recursive: true });
+    writeFileSync(join(dir, 'config', 'secrets', 'api-webhook-token'), 'test-only-token\n');
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    proc = spawn(
+      debianTools.alertmanager(),
+      [
+        `--config.file=${join(dir, 'config', 'alertmanager.yml')}`,
+        `--storage.path=${join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        '--cluster.listen-address=',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    proc.stderr?.on('data', (d: Buffer) => (log += d.toString()));
+    for (let i = 0; i < 100; i++) {
+      const ready = await fetch(`${base}/-/ready`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (ready) return;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new Error(`alertmanager did not become ready:\n${log}`);
+  });
+
+  afterAll(() => {
+    proc?.kill('SIGTERM');
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it.each(table.inhibitions.map((c, i) => [c.name, c, i] as const))('%s', async (_name, c, i) => {
+    // A case id keeps the cases apart: each pair differs from the others' alerts in one label
+    // that is not part of the inhibition's `equal` list.
+    const caseLabel = { case: `case-${i}` };
+    const source = { ...c.source, ...caseLabel };
+    const target = { ...c.target, ...caseLabel };
+    const endsAt = new Date(Date.now() + 10 * 60_000).toISOString();
+    const post = await fetch(`${base}/api/v2/alerts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(
+        [source, target].map((labels) => ({ labels, annotations: { summary: 'config test' }, endsAt })),
+      ),
+    });
+    expect(post.ok).toBe(true);
+    const filter = Object.entries(target)
+      .map(([k, v]) => `filter=${encodeURIComponent(`${k}="${v}"`)}`)
+      .join('&');
+    let state = '';
+    let inhibitedBy: string[] = [];
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const alerts = (await (await fetch(`${base}/api/v2/alerts?${filter}`)).json()) as {
+        labels: Record<string, string>;
+        status: { state: string; inhibitedBy: string[] };
+      }[];
+      const found = alerts.find((a) => a.labels.alertname === target.alertname);
+      state = found?.status.state ?? '';
+      inhibitedBy = found?.status.inhibitedBy ?? [];
+      if (state !== '' && state !== 'unprocessed') break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(state).toBe(c.inhibited ? 'suppressed' : 'active');
+    expect(inhibitedBy.length > 0).toBe(c.inhibited);
+  });
+});

@@ -40,6 +40,18 @@ describe('Isolation Forest', () => {
     expect(scoreIsolationForest(a, blobs.x)).not.toEqual(scoreIsolationForest(c, blobs.x));
   });
 
+  it('scores a row the same alone as in any batch (blocked, interleaved scoring)', () => {
+    const model = fitIsolationForest(blobs.x, { seed: 8 });
+    const all = scoreIsolationForest(model, blobs.x);
+    for (const start of [0, 1, 5, 127, 128, 629]) {
+      for (const len of [1, 3, 4, 7]) {
+        const rows = Math.min(len, blobs.x.rows - start);
+        const part = { data: blobs.x.data.slice(start * 3, (start + rows) * 3), rows, cols: 3 };
+        expect(Array.from(scoreIsolationForest(model, part))).toEqual(Array.from(all.slice(start, start + rows)));
+      }
+    }
+  });
+
   it('survives a JSON round trip with identical scores', () => {
     const model = fitIsolationForest(blobs.x, { seed: 1 });
     const copy = JSON.parse(JSON.stringify(model)) as typeof model;

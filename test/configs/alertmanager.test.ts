@@ -146,7 +146,7 @@ describe('inhibition on a real Alertmanager', () => {
     // that is not part of the inhibition's `equal` list.
     const caseLabel = { case: `case-${i}` };
     const source = { ...c.source, ...caseLabel };
-    const target = { ...c.target, ...caseLabel };
+    const target: Record<string, string> = { ...c.target, ...caseLabel };
     const endsAt = new Date(Date.now() + 10 * 60_000).toISOString();
     const post = await fetch(`${base}/api/v2/alerts`, {
       method: 'POST',

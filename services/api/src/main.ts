@@ -2,7 +2,9 @@
  * API entry point. Telemetry starts before fastify/pg/kafkajs are imported (they are loaded by the
  * dynamic import below) so the instrumentations can patch them.
  */
-import { loadConfigOrExit, startTelemetry } from '@pynomaly/shared';
+// Only config and telemetry here: anything that loads fastify, pg or kafkajs must come after start.
+import { loadConfigOrExit } from '@pynomaly/shared/config';
+import { startTelemetry } from '@pynomaly/shared/telemetry';
 
 const config = loadConfigOrExit('api');
 const telemetry = startTelemetry({

@@ -20,3 +20,4 @@ export type {
   StateSnapshot,
 } from './db/repository.js';
 export * from './outbox/relay.js';
+export * from './worker.js';

@@ -1,0 +1,165 @@
+/**
+ * Drift worker: appends scored rows to a per-detector window persisted in Postgres and, each time
+ * the window fills, compares it with the model's reference profile. Everything one message causes
+ * (its rows, any report, any drift.detected event, the "processed" mark) commits in a single
+ * transaction under the detector's window lock, so a redelivery or a restart neither loses rows
+ * nor evaluates a window twice.
+ */
+import { randomUUID } from 'node:crypto';
+import { trace } from '@opentelemetry/api';
+import { compareToReference, type DriftResult, type DriftThresholds, type ReferenceProfile } from '@pynomaly/algorithms';
+import {
+  CONSUMER_GROUPS,
+  enqueueEvent,
+  instruments,
+  makeEvent,
+  parseEvent,
+  PermanentError,
+  repo,
+  withTransaction,
+  type Envelope,
+  type Logger,
+  type MessageHandler,
+  type ModelRecord,
+  type Pool,
+  type PoolClient,
+  type Topics,
+} from '@pynomaly/shared';
+
+export interface DriftHandlerDeps {
+  pool: Pool;
+  topics: Topics;
+  logger: Logger;
+  windowSize: number;
+  onEnqueued: () => void;
+}
+
+const GROUP = CONSUMER_GROUPS.driftWorker;
+
+export function driftHandler(deps: DriftHandlerDeps): MessageHandler {
+  return async (msg) => {
+    const parsed = parseEvent(msg.value, ['detections.scored', 'training.completed']);
+    if (!parsed.ok) throw new PermanentError(parsed.reason === 'unexpected_type' ? 'invalid_schema' : parsed.reason, parsed.error);
+    const event = parsed.event;
+    if (event.type === 'training.completed') await handleTrainingCompleted(deps, event as Envelope<'training.completed'>);
+    else await handleDetections(deps, event as Envelope<'detections.scored'>);
+  };
+}
+
+async function handleTrainingCompleted(deps: DriftHandlerDeps, event: Envelope<'training.completed'>): Promise<void> {
+  await withTransaction(deps.pool, async (client) => {
+    if (!(await repo.markEventProcessed(client, GROUP, event.id))) return;
+    const model = await repo.getModel(client, event.payload.modelId);
+    if (!model) throw new PermanentError('invalid_schema', `model ${event.payload.modelId} does not exist`);
+    const window = await repo.lockDriftWindow(client, event.detectorId, model.id);
+    const current = window.modelId === model.id ? model : await repo.getModel(client, window.modelId);
+    // Only move forward: an older model's completion arriving late must not reset a newer window.
+    if (!current || current.version <= model.version) await repo.resetDriftWindow(client, event.detectorId, model.id);
+  });
+  deps.logger.info({ detectorId: event.detectorId, modelId: event.payload.modelId }, 'drift window reset for new model');
+}
+
+export function namedResult(result: DriftResult, featureNames: string[]) {
+  return { ...result, features: result.features.map((f) => ({ ...f, name: featureNames[f.feature] ?? String(f.feature) })) };
+}
+
+async function evaluateWindow(
+  deps: DriftHandlerDeps,
+  client: PoolClient,
+  model: ModelRecord,
+  thresholds: Partial<DriftThresholds>,
+  windowIndex: number,
+): Promise<boolean> {
+  const started = performance.now();
+  const w = await repo.takeDriftWindow(client, model.detectorId, model.id, deps.windowSize);
+  const cols = model.featureNames.length;
+  const data = new Float64Array(w.features.length * cols);
+  w.features.forEach((r, i) => data.set(r, i * cols));
+  const result = trace.getTracer('pynomaly').startActiveSpan('drift', (span) => {
+    span.setAttribute('pynomaly.detector_id', model.detectorId);
+    span.setAttribute('pynomaly.window_rows', w.features.length);
+    try {
+      return compareToReference(
+        model.referenceProfile as ReferenceProfile,
+        { data, rows: w.features.length, cols },
+        Float64Array.from(w.scores),
+        thresholds,
+      );
+    } finally {
+      span.end();
+    }
+  });
+  const scoreDrift = result.score.drifted;
+  const anomalyRateDrift = result.anomalyRate?.drifted ?? false;
+  const report = await repo.insertDriftReport(client, {
+    id: randomUUID(),
+    detectorId: model.detectorId,
+    modelId: model.id,
+    modelVersion: model.version,
+    windowIndex,
+    windowRows: w.features.length,
+    datasetDrift: result.datasetDrift,
+    driftShare: result.driftShare,
+    scoreDrift,
+    anomalyRateDrift,
+    result: namedResult(result, model.featureNames),
+  });
+  const drifting = result.datasetDrift || scoreDrift;
+  if (drifting) {
+    await enqueueEvent(
+      client,
+      deps.topics['drift.detected'],
+      makeEvent('drift.detected', model.detectorId, {
+        reportId: report.id,
+        modelId: model.id,
+        modelVersion: model.version,
+        windowRows: report.windowRows,
+        driftShare: result.driftShare,
+        datasetDrift: result.datasetDrift,
+        scoreDrift,
+        anomalyRateDrift,
+        driftedFeatures: result.features.filter((f) => f.drifted).map((f) => model.featureNames[f.feature] ?? String(f.feature)),
+      }),
+    );
+  }
+  instruments().driftChecks.add(1, { detector_id: model.detectorId, result: drifting ? 'drift' : 'no_drift' });
+  instruments().driftCheckDuration.record((performance.now() - started) / 1000);
+  deps.logger.info(
+    { detectorId: model.detectorId, reportId: report.id, driftShare: result.driftShare, datasetDrift: result.datasetDrift, scoreDrift },
+    'drift report stored',
+  );
+  return drifting;
+}
+
+async function handleDetections(deps: DriftHandlerDeps, event: Envelope<'detections.scored'>): Promise<void> {
+  let enqueued = false;
+  await withTransaction(deps.pool, async (client) => {
+    if (!(await repo.markEventProcessed(client, GROUP, event.id))) return;
+    const p = event.payload;
+    const model = await repo.getModel(client, p.modelId);
+    if (!model || model.detectorId !== event.detectorId) {
+      throw new PermanentError('invalid_schema', `model ${p.modelId} of detector ${event.detectorId} does not exist`);
+    }
+    if (p.featureNames.length !== model.featureNames.length) {
+      throw new PermanentError('invalid_schema', `rows have ${p.featureNames.length} features, model ${model.id} has ${model.featureNames.length}`);
+    }
+    const window = await repo.lockDriftWindow(client, event.detectorId, model.id);
+    if (window.modelId !== model.id) {
+      const current = await repo.getModel(client, window.modelId);
+      if (current && current.version > model.version) {
+        deps.logger.debug({ detectorId: event.detectorId }, 'rows scored by an older model dropped');
+        return;
+      }
+      await repo.resetDriftWindow(client, event.detectorId, model.id);
+    }
+    await repo.appendDriftWindowRows(client, event.detectorId, model.id, p.rows, p.scores, p.labels);
+    const detector = await repo.getDetector(client, event.detectorId);
+    const thresholds = (detector?.driftThresholds ?? {}) as Partial<DriftThresholds>;
+    let index = (await repo.lockDriftWindow(client, event.detectorId, model.id)).windowsCompleted;
+    while ((await repo.countDriftWindowRows(client, event.detectorId, model.id)) >= deps.windowSize) {
+      if (await evaluateWindow(deps, client, model, thresholds, index)) enqueued = true;
+      index += 1;
+    }
+  });
+  if (enqueued) deps.onEnqueued();
+}

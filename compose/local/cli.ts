@@ -98,6 +98,23 @@ async function main(): Promise<number> {
       await upStack({ profile, only, fresh: values.fresh });
       printUrls(profile);
       info('running; press Ctrl-C to stop everything');
+      // Keeps the process alive (a pending promise alone would not) and says so when a
+      // component dies, instead of leaving a silently broken stack.
+      const reported = new Set<string>();
+      setInterval(() => {
+        void stackStatus(profile).then((rows) => {
+          for (const r of rows) {
+            if (
+              r.health === 'stopped' &&
+              !reported.has(r.component) &&
+              (only === 'all' || !['api', 'training-worker', 'drift-worker'].includes(r.component))
+            ) {
+              reported.add(r.component);
+              info(`${r.component} is no longer running; see ${logsRoot(profile)}/${r.component}/`);
+            }
+          }
+        });
+      }, 10_000);
       await new Promise(() => undefined);
       return 0;
     }

@@ -41,3 +41,20 @@ export function metricNames(expr: string): string[] {
   });
   return [...names];
 }
+
+/** Range selectors with the function they feed, e.g. `rate(x[5m])` -> { fn: 'rate', range: '5m' }. */
+export function rangeSelectors(expr: string): { fn: string; range: string }[] {
+  const out: { fn: string; range: string }[] = [];
+  parser.parse(expr).iterate({
+    enter: (ref) => {
+      if (ref.name !== 'MatrixSelector') return;
+      const text = expr.slice(ref.from, ref.to);
+      const range = text.slice(text.lastIndexOf('[') + 1, text.lastIndexOf(']'));
+      // MatrixSelector -> FunctionCallBody -> FunctionCall, whose first child names the function.
+      const call = ref.node.parent?.parent;
+      const fnNode = call?.name === 'FunctionCall' ? call.firstChild : null;
+      out.push({ fn: fnNode ? expr.slice(fnNode.from, fnNode.to) : '', range });
+    },
+  });
+  return out;
+}

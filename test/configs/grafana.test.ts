@@ -1,0 +1,131 @@
+/**
+ * Grafana dashboards as code: the checked-in JSON is exactly what grafana/src generates, every
+ * panel has a unit, the provisioned datasource and PromQL that parses with the Prometheus
+ * grammar; rates use $__rate_interval; the variables and links are there.
+ */
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { generate } from '../../grafana/src/generate.js';
+import { DATASOURCE, UIDS } from '../../grafana/src/lib.js';
+import { rangeSelectors, syntaxErrors, withGrafanaVariables } from '../../grafana/src/promql.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const dashboardsDir = join(root, 'grafana', 'dashboards');
+const tmp = mkdtempSync(join(tmpdir(), 'pynomaly-grafana-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+interface Panel {
+  id: number;
+  title: string;
+  type: string;
+  datasource?: { type: string; uid: string };
+  fieldConfig?: { defaults?: { unit?: string } };
+  targets?: { expr: string; datasource?: { uid: string } }[];
+}
+interface DashboardJson {
+  uid: string;
+  title: string;
+  panels: Panel[];
+  templating: { list: { name: string; query?: { query: string } | string }[] };
+  links?: { type: string; tags: string[] }[];
+}
+
+const files = readdirSync(dashboardsDir).filter((f) => f.endsWith('.json'));
+const dashboards = files.map(
+  (f) => [f, JSON.parse(readFileSync(join(dashboardsDir, f), 'utf8')) as DashboardJson] as const,
+);
+const panels = dashboards.flatMap(([file, d]) => d.panels.map((p) => [`${file} / ${p.title}`, p] as const));
+const queries = panels.flatMap(([name, p]) => (p.targets ?? []).map((t, i) => [`${name} #${i}`, t.expr] as const));
+
+describe('generated dashboards', () => {
+  it('regenerate byte-identical from grafana/src', () => {
+    const generated = generate(tmp).map((f) => f.slice(tmp.length + 1));
+    expect(generated.sort()).toEqual([...files].sort());
+    for (const file of files)
+      expect(readFileSync(join(tmp, file), 'utf8'), file).toBe(readFileSync(join(dashboardsDir, file), 'utf8'));
+  });
+
+  it('are the eight of the design, with their fixed uids', () => {
+    expect(files.sort()).toEqual([
+      'api.json',
+      'business.json',
+      'collector.json',
+      'drift.json',
+      'models.json',
+      'overview.json',
+      'self-health.json',
+      'workers-kafka.json',
+    ]);
+    expect(dashboards.map(([, d]) => d.uid).sort()).toEqual(Object.values(UIDS).sort());
+  });
+
+  it.each(dashboards.map(([f, d]) => [f, d] as const))(
+    '%s has the environment variable, a link to the others, unique panel ids',
+    (_f, d) => {
+      expect(d.templating.list.map((v) => v.name)).toContain('environment');
+      expect(d.links?.some((l) => l.type === 'dashboards' && l.tags.includes('pynomaly'))).toBe(true);
+      const ids = d.panels.map((p) => p.id);
+      expect(new Set(ids).size).toBe(ids.length);
+    },
+  );
+
+  it('use the detector variable wherever a query filters by it, and define it there', () => {
+    for (const [file, d] of dashboards) {
+      const usesDetector = d.panels.some((p) => (p.targets ?? []).some((t) => t.expr.includes('$detector')));
+      expect(
+        d.templating.list.some((v) => v.name === 'detector'),
+        file,
+      ).toBe(usesDetector);
+    }
+    expect(
+      dashboards.filter(([, d]) => d.templating.list.some((v) => v.name === 'detector')).length,
+    ).toBeGreaterThanOrEqual(3);
+  });
+
+  it.each(panels)('%s: has a unit, the provisioned datasource and at least one query', (_name, p) => {
+    expect(p.fieldConfig?.defaults?.unit).toBeTruthy();
+    expect(p.datasource?.uid).toBe(DATASOURCE.uid);
+    expect(p.targets?.length).toBeGreaterThan(0);
+    for (const t of p.targets ?? []) expect(t.datasource?.uid).toBe(DATASOURCE.uid);
+  });
+
+  it.each(queries)('%s: parses as PromQL', (_name, expr) => {
+    expect(syntaxErrors(withGrafanaVariables(expr))).toEqual([]);
+  });
+
+  it('the parser does reject broken PromQL', () => {
+    expect(syntaxErrors('sum(rate(up[5m])')).not.toEqual([]);
+    expect(syntaxErrors('up{job=}')).not.toEqual([]);
+  });
+
+  it.each(queries)('%s: rates use $__rate_interval', (_name, expr) => {
+    // A sentinel duration stands in for the variable so the expression parses.
+    const ranges = rangeSelectors(withGrafanaVariables(expr, { __rate_interval: '1337s' }));
+    for (const r of ranges.filter((x) => x.fn === 'rate' || x.fn === 'irate')) expect(r.range).toBe('1337s');
+  });
+
+  it('the rate check sees a fixed window', () => {
+    expect(rangeSelectors('sum(rate(x_total[5m]))')).toEqual([{ fn: 'rate', range: '5m' }]);
+  });
+});
+
+describe('provisioning', () => {
+  it('defines the datasource with the uid the dashboards use', () => {
+    const ds = parse(readFileSync(join(root, 'grafana', 'provisioning', 'datasources', 'prometheus.yml'), 'utf8')) as {
+      datasources: { uid: string; type: string }[];
+    };
+    expect(ds.datasources).toEqual([expect.objectContaining({ uid: DATASOURCE.uid, type: 'prometheus' })]);
+  });
+
+  it('has a file provider for the generated dashboards', () => {
+    const p = parse(readFileSync(join(root, 'grafana', 'provisioning', 'dashboards', 'pynomaly.yml'), 'utf8')) as {
+      providers: { type: string; options: { path: string } }[];
+    };
+    expect(p.providers[0]?.type).toBe('file');
+    expect(p.providers[0]?.options.path).toBeTruthy();
+  });
+});

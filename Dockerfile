@@ -70,6 +70,6 @@ EXPOSE 8000 9102 9103
 # Liveness per service: the API's /health/live, a worker's /metrics on its own port (with the
 # scrape token when one is configured).
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
-  CMD ["node", "-e", "const s=process.env.PYNOMALY_SERVICE;const u=s==='api'?`http://127.0.0.1:${process.env.API_PORT||8000}/health/live`:`http://127.0.0.1:${process.env.METRICS_PORT||(s==='training-worker'?9102:9103)}/metrics`;const t=process.env.PYNOMALY_SCRAPE_TOKEN;fetch(u,{headers:t?{authorization:`Bearer ${t}`}:{}}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+  CMD ["node", "-e", "const e=process.env,s=e.PYNOMALY_SERVICE,api=s==='api';const port=api?(e.API_PORT||8000):(e.METRICS_PORT||(s==='training-worker'?9102:9103));const t=e.PYNOMALY_SCRAPE_TOKEN;fetch('http://127.0.0.1:'+port+(api?'/health/live':'/metrics'),{headers:t&&!api?{authorization:'Bearer '+t}:{}}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # exec replaces the shell, so node is PID 1 and receives SIGTERM for its graceful shutdown.
 ENTRYPOINT ["/bin/sh", "-c", "exec node --import tsx \"services/${PYNOMALY_SERVICE}/src/main.ts\" \"$@\"", "pynomaly"]

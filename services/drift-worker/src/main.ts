@@ -12,8 +12,9 @@ const telemetry = startTelemetry({
   metricExportIntervalMs: config.otel.metricExportIntervalMs,
   disabled: config.otel.disabled,
 });
-const { CONSUMER_GROUPS, repo, runWorker, ScrapeMetrics, sharedSnapshot } = await import('@pynomaly/shared');
+const { CONSUMER_GROUPS, repo, runWorker, ScrapeMetrics } = await import('@pynomaly/shared');
 const { driftHandler } = await import('./handler.js');
+const { defineDriftGauges } = await import('./metrics.js');
 
 await runWorker(config, telemetry, {
   groupId: CONSUMER_GROUPS.driftWorker,
@@ -27,12 +28,12 @@ await runWorker(config, telemetry, {
       onEnqueued: () => ctx.relay.notify(),
     }),
   scrape: (ctx) => {
-    const scrape = new ScrapeMetrics({ emitter: 'drift-worker', version: ctx.config.version, environment: ctx.config.environment });
-    const sizes = sharedSnapshot(() => repo.driftWindowSizes(ctx.pool));
-    scrape.define('pynomaly_drift_window_rows', async (g) => {
-      g.reset();
-      for (const s of await sizes()) g.set({ detector_id: s.detectorId }, s.rows);
+    const scrape = new ScrapeMetrics({
+      emitter: 'drift-worker',
+      version: ctx.config.version,
+      environment: ctx.config.environment,
     });
+    defineDriftGauges(scrape, () => repo.driftWindowSizes(ctx.pool));
     return scrape;
   },
 });

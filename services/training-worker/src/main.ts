@@ -14,16 +14,27 @@ const telemetry = startTelemetry({
 });
 const { CONSUMER_GROUPS, runWorker, ScrapeMetrics } = await import('@pynomaly/shared');
 const { trainingHandler } = await import('./handler.js');
+const { defineTrainingGauges } = await import('./metrics.js');
 
 const inProgress = { value: 0 };
 await runWorker(config, telemetry, {
   groupId: CONSUMER_GROUPS.trainingWorker,
   subscribe: (topics) => [topics['training.requested']],
   handler: (ctx) =>
-    trainingHandler({ pool: ctx.pool, topics: ctx.topics, logger: ctx.logger, onEnqueued: () => ctx.relay.notify(), inProgress }),
+    trainingHandler({
+      pool: ctx.pool,
+      topics: ctx.topics,
+      logger: ctx.logger,
+      onEnqueued: () => ctx.relay.notify(),
+      inProgress,
+    }),
   scrape: (ctx) => {
-    const scrape = new ScrapeMetrics({ emitter: 'training-worker', version: ctx.config.version, environment: ctx.config.environment });
-    scrape.define('pynomaly_training_in_progress', (g) => g.set(inProgress.value));
+    const scrape = new ScrapeMetrics({
+      emitter: 'training-worker',
+      version: ctx.config.version,
+      environment: ctx.config.environment,
+    });
+    defineTrainingGauges(scrape, inProgress);
     return scrape;
   },
 });

@@ -1,0 +1,59 @@
+import { randomUUID } from 'node:crypto';
+import type { ModelRecord } from '@pynomaly/shared';
+import { ScrapeMetrics } from '@pynomaly/shared';
+import { fitIsolationForest, buildReferenceProfile, scoreIsolationForest } from '@pynomaly/algorithms';
+import { buildApp, type AppDeps } from '../src/app.js';
+import { FakeStore } from './fake-store.js';
+
+export const API_KEY = 'unit-test-key';
+
+export async function testApp(overrides: Partial<AppDeps> = {}) {
+  const store = (overrides.store as FakeStore | undefined) ?? new FakeStore();
+  const app = await buildApp({
+    store,
+    auth: { apiKeys: [API_KEY], authDisabled: false, scrapeToken: undefined },
+    scrape: new ScrapeMetrics({ emitter: 'api', version: 'test', environment: 'test', runtimeMetrics: false }),
+    readiness: { postgres: async () => {} },
+    version: 'test',
+    logger: false,
+    rateLimit: false,
+    ...overrides,
+  });
+  return { app, store };
+}
+
+/** Seeds a dataset + detector, optionally with a trained model, straight into the fake store. */
+export async function seed(store: FakeStore, trained: boolean) {
+  const rows: number[][] = Array.from({ length: 64 }, (_, i) => [Math.sin(i), Math.cos(i), i % 7]);
+  const data = Float64Array.from(rows.flat());
+  const matrix = { data, rows: rows.length, cols: 3 };
+  const ds = await store.createDataset({ name: 'seed', featureNames: ['a', 'b', 'c'], matrix, sourceFormat: 'json' });
+  const det = await store.createDetector({
+    name: 'seed',
+    datasetId: ds.id,
+    algorithm: 'isolation_forest',
+    parameters: { nEstimators: 20, seed: 1 },
+    driftThresholds: {},
+  });
+  if (trained) {
+    const model = fitIsolationForest(matrix, { nEstimators: 20, seed: 1 });
+    const record: ModelRecord = {
+      id: randomUUID(),
+      detectorId: det.id,
+      version: 1,
+      jobId: randomUUID(),
+      algorithm: 'isolation_forest',
+      featureNames: ['a', 'b', 'c'],
+      threshold: model.threshold,
+      trainedRows: rows.length,
+      model,
+      referenceProfile: buildReferenceProfile(matrix, scoreIsolationForest(model, matrix), {
+        threshold: model.threshold,
+      }),
+      createdAt: new Date(),
+    };
+    store.models.set(record.id, record);
+  }
+  store.writes = 0;
+  return { dataset: ds, detector: det };
+}

@@ -1,0 +1,177 @@
+import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import pino from 'pino';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  extractTraceContext,
+  headerString,
+  injectTraceHeaders,
+  PermanentError,
+  processMessage,
+  type ConsumedMessage,
+  type MessageSender,
+  type OutgoingMessage,
+} from '../src/kafka/index.js';
+
+const exporter = new InMemorySpanExporter();
+const logger = pino({ level: 'silent' });
+
+beforeAll(() => {
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
+});
+afterAll(() => {
+  trace.disable();
+  context.disable();
+  propagation.disable();
+});
+beforeEach(() => exporter.reset());
+
+class FakeSender implements MessageSender {
+  sent: OutgoingMessage[] = [];
+  fail = false;
+  async send(messages: OutgoingMessage[]) {
+    if (this.fail) throw new Error('broker unavailable');
+    this.sent.push(...messages);
+  }
+}
+
+function message(headers: Record<string, string>, value = '{"hello":1}'): ConsumedMessage {
+  const asBuffers = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, Buffer.from(v)]));
+  return {
+    topic: 'pynomaly.training.requested',
+    partition: 2,
+    offset: '41',
+    key: 'det-1',
+    value: Buffer.from(value),
+    headers: asBuffers,
+  };
+}
+
+const opts = (dlq: MessageSender) => ({
+  groupId: 'pynomaly-training-worker',
+  dlqTopic: 'pynomaly.dlq',
+  dlq,
+  logger,
+  retry: { maxAttempts: 3, initialBackoffMs: 1, maxBackoffMs: 2 },
+  sleep: async () => {},
+});
+
+describe('trace context in Kafka headers', () => {
+  it('continues the producer trace in the consumer span', async () => {
+    const tracer = trace.getTracer('test');
+    const headers: Record<string, string> = {};
+    const producerSpan = tracer.startSpan('publish', { kind: SpanKind.PRODUCER });
+    context.with(trace.setSpan(context.active(), producerSpan), () => injectTraceHeaders(headers));
+    producerSpan.end();
+    expect(headers.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    expect(trace.getSpanContext(extractTraceContext(message(headers).headers))?.traceId).toBe(
+      producerSpan.spanContext().traceId,
+    );
+
+    let seenTrace: string | undefined;
+    const outcome = await processMessage(
+      message(headers),
+      async () => {
+        seenTrace = trace.getActiveSpan()?.spanContext().traceId;
+      },
+      opts(new FakeSender()),
+    );
+
+    expect(outcome).toEqual({ outcome: 'processed', attempts: 1 });
+    expect(seenTrace).toBe(producerSpan.spanContext().traceId);
+    const consumer = exporter.getFinishedSpans().find((s) => s.kind === SpanKind.CONSUMER)!;
+    expect(consumer.name).toBe('pynomaly.training.requested process');
+    expect(consumer.spanContext().traceId).toBe(producerSpan.spanContext().traceId);
+    expect(consumer.parentSpanContext?.spanId).toBe(producerSpan.spanContext().spanId);
+    expect(consumer.links[0]?.context.spanId).toBe(producerSpan.spanContext().spanId);
+    expect(consumer.attributes['messaging.kafka.offset']).toBe(41);
+  });
+
+  it('starts a new trace when the message carries none', async () => {
+    await processMessage(message({}), async () => {}, opts(new FakeSender()));
+    const consumer = exporter.getFinishedSpans().find((s) => s.kind === SpanKind.CONSUMER)!;
+    expect(consumer.parentSpanContext).toBeUndefined();
+    expect(consumer.links).toEqual([]);
+  });
+});
+
+describe('retries and dead-lettering', () => {
+  it('retries a transient failure and then succeeds without touching the DLQ', async () => {
+    const dlq = new FakeSender();
+    let calls = 0;
+    const outcome = await processMessage(
+      message({}),
+      async () => {
+        calls += 1;
+        if (calls < 3) throw new Error('db busy');
+      },
+      opts(dlq),
+    );
+    expect(outcome).toEqual({ outcome: 'processed', attempts: 3 });
+    expect(dlq.sent).toEqual([]);
+  });
+
+  it('dead-letters after the last attempt with the original bytes and the DLQ headers', async () => {
+    const dlq = new FakeSender();
+    const headers = {
+      traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+      'event-type': 'training.requested',
+    };
+    const outcome = await processMessage(
+      message(headers, 'raw-bytes'),
+      async () => {
+        throw new Error('still failing');
+      },
+      opts(dlq),
+    );
+    expect(outcome).toEqual({ outcome: 'dead_lettered', attempts: 3, reason: 'processing_failed' });
+    expect(dlq.sent).toHaveLength(1);
+    const m = dlq.sent[0]!;
+    expect(m.topic).toBe('pynomaly.dlq');
+    expect(m.key).toBe('det-1');
+    expect(m.value.toString()).toBe('raw-bytes');
+    const h = m.headers as Record<string, string | Buffer>;
+    const str = (k: string) => headerString(h, k);
+    expect(str('dlq-reason')).toBe('processing_failed');
+    expect(str('dlq-error')).toBe('still failing');
+    expect(str('dlq-origin-topic')).toBe('pynomaly.training.requested');
+    expect(str('dlq-origin-partition')).toBe('2');
+    expect(str('dlq-origin-offset')).toBe('41');
+    expect(str('dlq-consumer-group')).toBe('pynomaly-training-worker');
+    expect(str('dlq-attempts')).toBe('3');
+    expect(str('event-type')).toBe('training.requested');
+    expect(str('traceparent')).toBe(headers.traceparent);
+  });
+
+  it('dead-letters a permanent failure at once with its reason', async () => {
+    const dlq = new FakeSender();
+    let calls = 0;
+    const outcome = await processMessage(
+      message({}),
+      async () => {
+        calls += 1;
+        throw new PermanentError('invalid_schema', 'payload.jobId: Invalid UUID');
+      },
+      opts(dlq),
+    );
+    expect(calls).toBe(1);
+    expect(outcome).toMatchObject({ outcome: 'dead_lettered', reason: 'invalid_schema', attempts: 1 });
+    expect(headerString(dlq.sent[0]!.headers as never, 'dlq-error')).toBe('payload.jobId: Invalid UUID');
+  });
+
+  it('does not report success when the DLQ cannot be written (the message is redelivered)', async () => {
+    const dlq = new FakeSender();
+    dlq.fail = true;
+    await expect(
+      processMessage(
+        message({}),
+        async () => {
+          throw new PermanentError('unparseable', 'not JSON');
+        },
+        opts(dlq),
+      ),
+    ).rejects.toThrow(/broker unavailable/);
+  });
+});

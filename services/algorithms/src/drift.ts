@@ -9,11 +9,12 @@
  *   it moves by at least `anomalyRateDelta` (absolute) from the training rate.
  * Every threshold can be overridden.
  */
-import { ksTwoSample } from './ks.js';
+import { ksTwoSampleSorted } from './ks.js';
 import { assertFinite, assertMatrix, column, type Matrix } from './matrix.js';
 import type { DistributionProfile, ReferenceProfile } from './profile.js';
 import { psi, type PsiBand } from './psi.js';
-import { wasserstein1 } from './wasserstein.js';
+import { sortedCopy } from './quantile.js';
+import { wasserstein1Sorted } from './wasserstein.js';
 
 export type DriftThresholds = {
   ksPValue: number;
@@ -77,16 +78,30 @@ export function psiBand(
   return value <= t.psiMajor ? 'moderate' : 'major';
 }
 
+// The drift worker compares many windows against one profile: sort each reference sample once.
+const sortedSamples = new WeakMap<DistributionProfile, Float64Array>();
+
+function sortedSample(ref: DistributionProfile): Float64Array {
+  let s = sortedSamples.get(ref);
+  if (!s) {
+    s = Float64Array.from(ref.sample).sort();
+    sortedSamples.set(ref, s);
+  }
+  return s;
+}
+
 function compareDistribution(
   ref: DistributionProfile,
   current: Float64Array,
   method: DriftMethod,
   t: DriftThresholds,
 ): DistributionDrift {
-  const sample = Float64Array.from(ref.sample);
+  if (ref.sample.length === 0) throw new RangeError('reference profile has an empty sample');
+  const sample = sortedSample(ref);
+  const cur = sortedCopy(current);
   const p = psi(ref.cuts, ref.fractions, current);
-  const ks = ksTwoSample(sample, current);
-  const w = wasserstein1(sample, current);
+  const ks = ksTwoSampleSorted(sample, cur);
+  const w = wasserstein1Sorted(sample, cur);
   const wn = w / Math.max(ref.std, WASSERSTEIN_STD_FLOOR);
   const drifted = method === 'ks' ? ks.pValue < t.ksPValue : wn >= t.wassersteinNormalized;
   return {

@@ -60,8 +60,11 @@ function exactPValue(n1: number, n2: number, d: number): { d: number; p: number 
 export function ksTwoSample(a: Float64Array, b: Float64Array): KsResult {
   assertSample(a, 'ksTwoSample: first sample');
   assertSample(b, 'ksTwoSample: second sample');
-  const sa = sortedCopy(a);
-  const sb = sortedCopy(b);
+  return ksTwoSampleSorted(sortedCopy(a), sortedCopy(b));
+}
+
+/** ksTwoSample for samples already sorted ascending (lets callers reuse a sorted reference). */
+export function ksTwoSampleSorted(sa: Float64Array, sb: Float64Array): KsResult {
   const n1 = sa.length;
   const n2 = sb.length;
   const d = ksStatisticSorted(sa, sb);

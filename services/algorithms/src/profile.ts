@@ -73,7 +73,7 @@ export function buildReferenceProfile(
   }
   assertFinite(scores, 'reference scores');
   const bins = opts.bins ?? 10;
-  const sampleSize = opts.sampleSize ?? 5000;
+  const sampleSize = opts.sampleSize ?? 2000;
   const seed = opts.seed ?? 42;
   if (!Number.isInteger(sampleSize) || sampleSize < 1) throw new RangeError('sampleSize must be a positive integer');
   const k = Math.min(sampleSize, x.rows);

@@ -204,6 +204,13 @@ describe('compareToReference', () => {
     ).toBe(false);
   });
 
+  it('gives the same report for a profile restored from JSON', () => {
+    const drifted = shiftColumns(fresh, [3], 0.4);
+    const scores = scoreIsolationForest(model, drifted);
+    const restored = JSON.parse(JSON.stringify(profile)) as typeof profile;
+    expect(compareToReference(restored, drifted, scores)).toEqual(compareToReference(profile, drifted, scores));
+  });
+
   it('uses the KS p-value for references of at most 1000 rows', () => {
     const small: Matrix = { data: train.data.slice(0, 800 * 4), rows: 800, cols: 4 };
     const p = buildReferenceProfile(small, scoreIsolationForest(model, small));

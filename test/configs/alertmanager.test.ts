@@ -6,6 +6,7 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -75,6 +76,19 @@ describe('alertmanager.yml', () => {
     for (const receiver of routed) expect(expected, receiver).toContain(receiver);
   });
 
+  it('renders the notification templates (amtool template render)', async () => {
+    const { stdout } = await run(amtool, [
+      'template',
+      'render',
+      `--template.glob=${join(amDir, 'templates', '*.tmpl')}`,
+      '--template.text={{ template "pynomaly.title" . }}|{{ template "pynomaly.text" . }}|{{ template "pynomaly.email.html" . }}',
+    ]);
+    const [title, text, html] = stdout.split('|');
+    expect(title).toMatch(/^\[[A-Z]+/);
+    expect(text).toContain('Runbook:');
+    expect(html).toContain('<ul>');
+  });
+
   it('every receiver posts to the API webhook with a bearer credential file, except the opt-in email/Slack ones', () => {
     for (const r of config.receivers as {
       name: string;
@@ -106,10 +120,32 @@ describe('inhibition on a real Alertmanager', () => {
   let base = '';
   let dir = '';
   let log = '';
+  let webhook: Server | undefined;
+  const delivered: {
+    headers: IncomingHttpHeaders;
+    body: { receiver: string; alerts: { labels: Record<string, string> }[] };
+  }[] = [];
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'pynomaly-am-'));
     cpSync(amDir, join(dir, 'config'), { recursive: true });
+    // The API's webhook replaced by a local recorder, the way the local runner rewrites addresses.
+    webhook = createHttpServer((req, res) => {
+      let data = '';
+      req.on('data', (c: Buffer) => (data += c.toString()));
+      req.on('end', () => {
+        delivered.push({ headers: req.headers, body: JSON.parse(data) as (typeof delivered)[number]['body'] });
+        res.writeHead(200).end();
+      });
+    });
+    const hookPort = await new Promise<number>((ok) =>
+      webhook!.listen(0, '127.0.0.1', () => ok((webhook!.address() as { port: number }).port)),
+    );
+    const amConfig = join(dir, 'config', 'alertmanager.yml');
+    writeFileSync(
+      amConfig,
+      readFileSync(amConfig, 'utf8').replaceAll('http://api:8000', `http://127.0.0.1:${hookPort}`),
+    );
     mkdirSync(join(dir, 'config', 'secrets'), { recursive: true });
     writeFileSync(join(dir, 'config', 'secrets', 'api-webhook-token'), 'test-only-token\n');
     const port = await freePort();
@@ -138,6 +174,7 @@ describe('inhibition on a real Alertmanager', () => {
 
   afterAll(() => {
     proc?.kill('SIGTERM');
+    webhook?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -174,5 +211,24 @@ describe('inhibition on a real Alertmanager', () => {
     }
     expect(state).toBe(c.inhibited ? 'suppressed' : 'active');
     expect(inhibitedBy.length > 0).toBe(c.inhibited);
+  });
+
+  it('delivers the Watchdog heartbeat to the webhook with the bearer credential from secrets/', async () => {
+    const post = await fetch(`${base}/api/v2/alerts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify([
+        {
+          labels: { alertname: 'Watchdog', severity: 'none', service: 'monitoring' },
+          annotations: { summary: 'heartbeat' },
+        },
+      ]),
+    });
+    expect(post.ok).toBe(true);
+    for (let i = 0; i < 100 && !delivered.some((d) => d.body.receiver === 'watchdog-heartbeat'); i++)
+      await new Promise((r) => setTimeout(r, 200));
+    const hit = delivered.find((d) => d.body.receiver === 'watchdog-heartbeat');
+    expect(hit?.headers.authorization).toBe('Bearer test-only-token');
+    expect(hit?.body.alerts.map((a) => a.labels.alertname)).toEqual(['Watchdog']);
   });
 });

@@ -185,6 +185,16 @@ describe('development compose file', () => {
     }
   });
 
+  it("mounts Grafana's dashboards where the provisioned dashboard provider reads them", () => {
+    const provider = parse(readFileSync(join(root, 'grafana/provisioning/dashboards/pynomaly.yml'), 'utf8')) as {
+      providers: { options: { path: string } }[];
+    };
+    for (const project of [dev, prod]) {
+      const mount = project.services.grafana?.volumes?.find((v) => v.target === provider.providers[0]?.options.path);
+      expect(mount?.source).toBe(join(root, 'grafana', 'dashboards'));
+    }
+  });
+
   it('bind-mounts logs under logs/<component>/', () => {
     for (const svc of ['api', 'training-worker', 'drift-worker', 'postgres', 'kafka', 'otel-collector', 'grafana']) {
       const sources = (dev.services[svc]?.volumes ?? []).map((v) => v.source ?? '');

@@ -293,6 +293,34 @@ describe.each(OVERLAYS)('overlay %s', (overlay) => {
     for (const f of new Set(credentialFiles)) expect(items, f).toContain(f);
   });
 
+  it('provisions Grafana from grafana/: every provisioning file, every dashboard, where the provider looks', () => {
+    const deploy = find(overlay, 'Deployment', 'grafana') as Workload;
+    const pod = deploy.spec.template.spec;
+    const mounts = pod.containers[0]?.volumeMounts ?? [];
+    const provMount = mounts.find((m) => m.mountPath === '/etc/grafana/provisioning');
+    const prov = pod.volumes?.find((v) => v.name === provMount?.name);
+    const provPaths = (prov?.projected?.sources ?? []).flatMap((src) => {
+      const cm = configMap(overlay, src.configMap?.name ?? '');
+      return (src.configMap?.items ?? []).map((i) => ({ path: i.path, data: cm?.data[i.key] }));
+    });
+    const provDir = join(repoRoot, 'grafana', 'provisioning');
+    const files = readdirSync(provDir, { recursive: true, withFileTypes: true })
+      .filter((d) => d.isFile())
+      .map((d) => join(d.parentPath, d.name).slice(provDir.length + 1));
+    expect(provPaths.map((p) => p.path).sort()).toEqual(files.sort());
+    for (const p of provPaths) expect(p.data, p.path).toBe(read(`grafana/provisioning/${p.path}`));
+
+    const provider = parse(read('grafana/provisioning/dashboards/pynomaly.yml')) as {
+      providers: { options: { path: string } }[];
+    };
+    const dashMount = mounts.find((m) => m.mountPath === provider.providers[0]?.options.path);
+    const dashVolume = pod.volumes?.find((v) => v.name === dashMount?.name);
+    const dashboards = configMap(overlay, dashVolume?.configMap?.name ?? '')?.data ?? {};
+    const jsonFiles = readdirSync(join(repoRoot, 'grafana', 'dashboards')).filter((f) => f.endsWith('.json'));
+    expect(Object.keys(dashboards).sort()).toEqual(jsonFiles.sort());
+    for (const f of jsonFiles) expect(dashboards[f], f).toBe(read(`grafana/dashboards/${f}`));
+  });
+
   it('documents every Secret key the manifests reference', () => {
     const ops = read('docs/operations.md');
     const keys = new Set<string>();

@@ -15,7 +15,7 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -74,19 +74,23 @@ export async function downloadModule(module: string, version: string): Promise<s
   return info.Dir;
 }
 
-/** Builds into a temporary name and renames, so an interrupted build never leaves a half binary. */
+/**
+ * Builds into a temporary name and renames, so an interrupted build never leaves a half binary; the
+ * temporary name is per process because vitest workers may install at the same time.
+ */
 async function installGoBinary(target: string, build: (tmpDir: string) => Promise<string>): Promise<string> {
   if (existsSync(target)) return target;
   mkdirSync(dirname(target), { recursive: true });
   const built = await build(dirname(target));
   if (built !== target) renameSync(built, target);
+  if (dirname(built).endsWith('.tmp')) rmSync(dirname(built), { recursive: true, force: true });
   return target;
 }
 
 async function ensureKustomize(root: string): Promise<string> {
   const dir = join(root, `kustomize-${KUSTOMIZE_VERSION}`);
   return installGoBinary(join(dir, 'kustomize'), async (tmpDir) => {
-    const gobin = join(tmpDir, 'gobin.tmp');
+    const gobin = join(tmpDir, `gobin.${process.pid}.tmp`);
     await go(['install', `sigs.k8s.io/kustomize/kustomize/v5@${KUSTOMIZE_VERSION}`], { env: { GOBIN: gobin } });
     return join(gobin, 'kustomize');
   });
@@ -98,7 +102,7 @@ async function ensureComposeConfig(root: string): Promise<string> {
   for (const f of ['go.mod', 'go.sum', 'main.go']) hash.update(readFileSync(join(src, f)));
   const dir = join(root, `compose-config-${hash.digest('hex').slice(0, 12)}`);
   return installGoBinary(join(dir, 'compose-config'), async (tmpDir) => {
-    const out = join(tmpDir, 'compose-config.tmp');
+    const out = join(tmpDir, `compose-config.${process.pid}.tmp`);
     await go(['build', '-o', out, '.'], { cwd: src });
     return out;
   });

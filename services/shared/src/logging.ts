@@ -2,7 +2,7 @@
  * pino JSON logs to stdout and, when LOG_DIR is set, to LOG_DIR/<service>.log. Each line carries
  * the active span's trace_id/span_id (via the OTel context), so a log line leads to its trace.
  */
-import { mkdirSync } from 'node:fs';
+import { fstatSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { trace, isSpanContextValid } from '@opentelemetry/api';
 import pino, { type Logger } from 'pino';
@@ -25,13 +25,23 @@ export function traceMixin(): Record<string, string> {
   return { trace_id: ctx.traceId, span_id: ctx.spanId, trace_flags: `0${ctx.traceFlags.toString(16)}` };
 }
 
+function sameFile(fd: number, path: string): boolean {
+  try {
+    const a = fstatSync(fd);
+    const b = statSync(path);
+    return a.dev === b.dev && a.ino === b.ino;
+  } catch {
+    return false;
+  }
+}
+
 export function createLogger(opts: LoggerOptions): Logger {
   const streams: pino.StreamEntry[] = [{ stream: pino.destination({ fd: 1, sync: false }) }];
   if (opts.dir) {
     mkdirSync(opts.dir, { recursive: true });
-    streams.push({
-      stream: pino.destination({ dest: join(opts.dir, `${opts.service}.log`), sync: false, mkdir: true }),
-    });
+    const file = join(opts.dir, `${opts.service}.log`);
+    // A supervisor that already redirects stdout into this very file must not get every line twice.
+    if (!sameFile(1, file)) streams.push({ stream: pino.destination({ dest: file, sync: false, mkdir: true }) });
   }
   const level = opts.level ?? 'info';
   return pino(

@@ -17,7 +17,7 @@ import {
 import type { Logger } from '../logging.js';
 import type { Envelope } from '../events/index.js';
 import { instruments } from '../metrics/instruments.js';
-import { extractTraceContext, injectTraceHeaders } from './trace.js';
+import { extractTraceContext, headerString, injectTraceHeaders } from './trace.js';
 
 export { extractTraceContext, injectTraceHeaders, headerString } from './trace.js';
 
@@ -113,36 +113,57 @@ export class EventProducer implements MessageSender {
     this.connected = true;
   }
 
+  /**
+   * Sends in order. A message that already carries a traceparent (an outbox row written during a
+   * request, or a DLQ copy) is published inside that context, so the publish span joins the trace
+   * of the work that produced the event instead of the relay's own background trace.
+   */
   async send(messages: OutgoingMessage[]): Promise<void> {
-    const byTopic = new Map<string, OutgoingMessage[]>();
-    for (const m of messages) byTopic.set(m.topic, [...(byTopic.get(m.topic) ?? []), m]);
-    const tracer = trace.getTracer('pynomaly');
-    for (const [topic, batch] of byTopic) {
-      try {
-        await this.connect();
-        await tracer.startActiveSpan(`${topic} publish`, { kind: SpanKind.PRODUCER }, async (span) => {
-          try {
-            span.setAttribute('messaging.system', 'kafka');
-            span.setAttribute('messaging.destination.name', topic);
-            span.setAttribute('messaging.batch.message_count', batch.length);
-            await this.producer.send({
-              topic,
-              acks: -1,
-              messages: batch.map((m) => ({ key: m.key, value: m.value, headers: m.headers ?? {} })),
-            });
-          } catch (err) {
-            span.recordException(err as Error);
-            span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
-            throw err;
-          } finally {
-            span.end();
-          }
-        });
-        instruments().messagesProduced.add(batch.length, { topic, outcome: 'sent' });
-      } catch (err) {
-        instruments().messagesProduced.add(batch.length, { topic, outcome: 'failed' });
-        throw err;
+    let i = 0;
+    while (i < messages.length) {
+      const first = messages[i]!;
+      const traceparent = headerString(first.headers as IHeaders | undefined, 'traceparent');
+      let j = i + 1;
+      while (
+        j < messages.length &&
+        messages[j]!.topic === first.topic &&
+        headerString(messages[j]!.headers as IHeaders | undefined, 'traceparent') === traceparent
+      ) {
+        j++;
       }
+      const batch = messages.slice(i, j);
+      const ctx = traceparent ? extractTraceContext(first.headers as IHeaders) : context.active();
+      await context.with(ctx, () => this.sendBatch(first.topic, batch));
+      i = j;
+    }
+  }
+
+  private async sendBatch(topic: string, batch: OutgoingMessage[]): Promise<void> {
+    const tracer = trace.getTracer('pynomaly');
+    try {
+      await this.connect();
+      await tracer.startActiveSpan(`${topic} publish`, { kind: SpanKind.PRODUCER }, async (span) => {
+        try {
+          span.setAttribute('messaging.system', 'kafka');
+          span.setAttribute('messaging.destination.name', topic);
+          span.setAttribute('messaging.batch.message_count', batch.length);
+          await this.producer.send({
+            topic,
+            acks: -1,
+            messages: batch.map((m) => ({ key: m.key, value: m.value, headers: m.headers ?? {} })),
+          });
+        } catch (err) {
+          span.recordException(err as Error);
+          span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+          throw err;
+        } finally {
+          span.end();
+        }
+      });
+      instruments().messagesProduced.add(batch.length, { topic, outcome: 'sent' });
+    } catch (err) {
+      instruments().messagesProduced.add(batch.length, { topic, outcome: 'failed' });
+      throw err;
     }
   }
 

@@ -234,8 +234,9 @@ export async function runTraffic(opts: TrafficOptions): Promise<TrafficReport> {
     detector = { detectorId: opts.detectorId };
   } else {
     const t0 = Date.now();
-    detector = await trainDetector(api, { seed: opts.seed });
-    log(`trained detector ${detector.detectorId} (job ${detector.jobId}) in ${Date.now() - t0} ms`);
+    const trained = await trainDetector(api, { seed: opts.seed });
+    log(`trained detector ${trained.detectorId} (job ${trained.jobId}) in ${Date.now() - t0} ms`);
+    detector = trained;
   }
   const normal = await streamRows(api, detector.detectorId, {
     rate: opts.rate,

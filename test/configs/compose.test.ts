@@ -153,12 +153,14 @@ describe('development compose file', () => {
     expect(dev.services.api?.depends_on?.kafka?.condition).toBe('service_healthy');
   });
 
-  it('runs the workers from the image the API builds (the Dockerfile healthcheck covers them)', () => {
-    const image = dev.services.api?.image;
-    expect(dev.services.api?.build).toBeDefined();
-    for (const w of ['training-worker', 'drift-worker']) {
-      expect(dev.services[w]?.image).toBe(image);
-      expect(dev.services[w]?.environment?.PYNOMALY_SERVICE).toBe(w);
+  it('builds one image for the three services, the entry picked by PYNOMALY_SERVICE', () => {
+    for (const project of [dev, prod]) {
+      const image = project.services.api?.image;
+      for (const svc of ['api', 'training-worker', 'drift-worker']) {
+        expect(project.services[svc]?.image, svc).toBe(image);
+        expect(project.services[svc]?.build, svc).toEqual(project.services.api?.build);
+        expect(project.services[svc]?.environment?.PYNOMALY_SERVICE).toBe(svc);
+      }
     }
   });
 

@@ -51,21 +51,24 @@ export class OutboxRelay {
 
   /** Publishes one batch. Returns how many rows were sent (0 when none pending). */
   async relayOnce(): Promise<number> {
-    return withTransaction(this.o.pool, async (client) => {
+    // The failure is recorded (attempts, last_error) in a committed transaction, then rethrown.
+    const outcome = await withTransaction(this.o.pool, async (client) => {
       const rows = await claimOutbox(client, this.batchSize);
-      if (rows.length === 0) return 0;
+      if (rows.length === 0) return { sent: 0 };
       const ids = rows.map((r) => r.id);
       try {
         await this.o.sender.send(rows.map((r) => ({ topic: r.topic, key: r.key, value: r.value, headers: r.headers })));
       } catch (err) {
         await markOutboxFailed(client, ids, (err as Error).message);
         for (const r of rows) instruments().outboxRelayed.add(1, { topic: r.topic, outcome: 'failed' });
-        throw err;
+        return { sent: 0, error: err as Error };
       }
       await markOutboxSent(client, ids);
       for (const r of rows) instruments().outboxRelayed.add(1, { topic: r.topic, outcome: 'sent' });
-      return rows.length;
+      return { sent: rows.length };
     });
+    if (outcome.error) throw outcome.error;
+    return outcome.sent;
   }
 
   /** Wakes the loop now (called after a commit that enqueued events). */

@@ -348,13 +348,14 @@ const alertmanager: Component = {
   group: 'infra',
   listens: (ctx) => [port(ctx.ports, 'alertmanager', 'http')],
   url: (ctx) => `http://127.0.0.1:${port(ctx.ports, 'alertmanager', 'http')}`,
-  prepare: (ctx) =>
-    renderTree(
-      join(projectRoot, 'alertmanager'),
-      renderedConfig(ctx, 'alertmanager'),
-      ctx.ports,
-      (rel) => rel === 'tests' || rel.endsWith('.md'),
-    ),
+  prepare: (ctx) => {
+    const out = renderedConfig(ctx, 'alertmanager');
+    renderTree(join(projectRoot, 'alertmanager'), out, ctx.ports, (rel) => rel === 'tests' || rel.endsWith('.md'));
+    // The webhook receiver authenticates to the API with an API key read from a file next to
+    // the config (a mounted Secret in compose/k8s); locally it is the profile's key.
+    mkdirSync(join(out, 'secrets'), { recursive: true });
+    writeFileSync(join(out, 'secrets', 'api-webhook-token'), apiKey(ctx.profile), { mode: 0o600 });
+  },
   launch: (ctx) => ({
     command: debianTools.alertmanager(),
     args: [

@@ -1,0 +1,368 @@
+// The whole pipeline on the live test stack, read back from where operators would read it: the
+// trace backend's store, Prometheus, Alertmanager, the API's alert history and the log files.
+//
+// The alert chain (DataDriftDetected: scrape, rule `for: 1m`, Alertmanager group_wait, then the
+// resolved notice one group_interval later) takes minutes, so it starts in beforeAll and the
+// other checks run while it progresses; its test is last and awaits it.
+import { randomUUID } from 'node:crypto';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { components } from '../../compose/local/components.js';
+import { endpoints } from '../../compose/local/stack.js';
+import { METRICS, type MetricDefinition } from '../../services/shared/src/metrics/catalog.js';
+import { ApiClient, type AlertItem } from '../support/api-client.js';
+import { jobsByName, logLines, promAlerts, spansOf, type StoredSpan } from '../support/observe.js';
+import { eventually, promQuery } from '../support/stack-clients.js';
+import { describeCounts, streamRows, trainDetector, type TrainedDetector } from '../support/traffic.js';
+
+const e = endpoints('test');
+const api = new ApiClient(e.apiUrl, e.apiKey);
+const WINDOW = Number(process.env.DRIFT_WINDOW_SIZE ?? 200);
+
+const show = (spans: StoredSpan[]) => spans.map((s) => `${s.service.replace('pynomaly-', '')}:${s.name}`).join(', ');
+
+interface AlertChain {
+  firstDriftedRowAt: number;
+  pendingAt: number;
+  firingInPrometheusAt: number;
+  inAlertmanagerAt: number;
+  deliveredAt: number;
+  delivered: AlertItem;
+  firstNormalRowAt: number;
+  resolvedInPrometheusAt: number;
+  resolvedDeliveredAt: number;
+  resolved: AlertItem;
+}
+
+async function apiAlertsFor(detectorId: string, status: 'firing' | 'resolved'): Promise<AlertItem[]> {
+  const res = await api.expect<{ items: AlertItem[] }>(200, 'GET', `/api/v1/alerts?status=${status}&limit=500`);
+  return res.body.items.filter((a) => a.alertname === 'DataDriftDetected' && a.labels.detector_id === detectorId);
+}
+
+/** Drifted rows until the alert is delivered to the API, then normal rows until it resolves. */
+async function alertChain(detector: TrainedDetector, log: string[]): Promise<AlertChain> {
+  const id = detector.detectorId;
+  // Exactly one window of drifted rows: the latest report, hence the gauge, then says "drift".
+  const drifted = await streamRows(api, id, { rate: 100, seconds: WINDOW / 100, drifted: true, seed: 11 });
+  log.push(`alert chain: drifted rows ${describeCounts(drifted)}`);
+  if (drifted.rowsAccepted !== WINDOW) throw new Error(`drifted rows not all accepted: ${describeCounts(drifted)}`);
+  const t0 = drifted.firstSentAt;
+  const reports = await eventually(
+    'a drifted report',
+    async () => {
+      const r = await api.expect<{ items: { datasetDrift: boolean; scoreDrift: boolean; driftShare: number }[] }>(
+        200,
+        'GET',
+        `/api/v1/detectors/${id}/drift-reports`,
+      );
+      return r.body.items.length ? r.body.items : undefined;
+    },
+    120_000,
+  );
+  log.push(
+    `alert chain: drift report after ${Date.now() - t0} ms: datasetDrift=${reports[0]!.datasetDrift} scoreDrift=${reports[0]!.scoreDrift} driftShare=${reports[0]!.driftShare}`,
+  );
+  let pendingAt = 0;
+  const firingAt = await eventually(
+    'DataDriftDetected firing in Prometheus',
+    async () => {
+      const a = (await promAlerts(e.prometheusUrl, 'DataDriftDetected')).find((x) => x.labels.detector_id === id);
+      if (a && !pendingAt) pendingAt = Date.now();
+      return a?.state === 'firing' ? Date.now() : undefined;
+    },
+    240_000,
+    1000,
+  );
+  const amAt = await eventually(
+    'DataDriftDetected in Alertmanager',
+    async () => {
+      const filter = encodeURIComponent(`alertname="DataDriftDetected"`);
+      const list = (await (await fetch(`${e.alertmanagerUrl}/api/v2/alerts?filter=${filter}`)).json()) as {
+        labels: Record<string, string>;
+      }[];
+      return list.some((a) => a.labels.detector_id === id) ? Date.now() : undefined;
+    },
+    60_000,
+  );
+  const delivered = await eventually(
+    'DataDriftDetected delivered to the API webhook',
+    async () => (await apiAlertsFor(id, 'firing'))[0],
+    120_000,
+  );
+  const deliveredAt = Date.now();
+
+  const normal = await streamRows(api, id, { rate: 100, seconds: WINDOW / 100, seed: 12 });
+  log.push(`alert chain: normal rows ${describeCounts(normal)}`);
+  const resolvedInPrometheusAt = await eventually(
+    'DataDriftDetected gone from Prometheus',
+    async () =>
+      (await promAlerts(e.prometheusUrl, 'DataDriftDetected')).some((x) => x.labels.detector_id === id)
+        ? undefined
+        : Date.now(),
+    180_000,
+  );
+  // Alertmanager sends the resolved notice at the group's next flush (group_interval 5m).
+  const resolved = await eventually(
+    'DataDriftDetected resolved in the API',
+    async () => (await apiAlertsFor(id, 'resolved')).find((a) => a.fingerprint === delivered.fingerprint),
+    420_000,
+    2000,
+  );
+  return {
+    firstDriftedRowAt: t0,
+    pendingAt,
+    firingInPrometheusAt: firingAt,
+    inAlertmanagerAt: amAt,
+    deliveredAt,
+    delivered,
+    firstNormalRowAt: normal.firstSentAt,
+    resolvedInPrometheusAt,
+    resolvedDeliveredAt: Date.now(),
+    resolved,
+  };
+}
+
+let main: TrainedDetector;
+const detectTraceIds: string[] = [];
+let chain: Promise<AlertChain>;
+const chainLog: string[] = [];
+
+beforeAll(async () => {
+  const alerting = await trainDetector(api, { name: `pipeline-alert-${Date.now()}`, seed: 3 });
+  chain = alertChain(alerting, chainLog);
+  chain.catch(() => undefined); // awaited (and reported) by its test
+  main = await trainDetector(api, { name: `pipeline-${Date.now()}`, seed: 2 });
+  // One full drift window of normal rows for the main detector: every detect request's trace
+  // should reach the drift worker, and one of them runs the drift check.
+  const traffic = await streamRows(api, main.detectorId, {
+    rate: 100,
+    seconds: WINDOW / 100,
+    seed: 5,
+    onResponse: (r) => {
+      if (r.status === 200) detectTraceIds.push(r.traceId);
+    },
+  });
+  console.log(`pipeline traffic: ${describeCounts(traffic)}`);
+  expect(traffic.rowsAccepted).toBe(WINDOW);
+}, 300_000);
+
+afterAll(() => {
+  for (const line of chainLog) console.log(line);
+});
+
+describe('pipeline on the live stack', () => {
+  it('one trace: train request → API (HTTP, outbox, Kafka produce) → training worker (consume, fit, Postgres)', async () => {
+    const traceId = main.trainTraceId;
+    const spans = await eventually(
+      `trace ${traceId} with the training worker's spans`,
+      async () => {
+        const s = spansOf(e.traceBackend.file, [traceId]).get(traceId)!;
+        return s.some((x) => x.service === 'pynomaly-training-worker' && x.name === 'train') ? s : undefined;
+      },
+      90_000,
+    );
+    console.log(`train trace ${traceId}: ${spans.length} spans: ${show(spans)}`);
+    const by = (service: string) => spans.filter((s) => s.service === service);
+    const apiSpans = by('pynomaly-api');
+    const worker = by('pynomaly-training-worker');
+    expect(apiSpans.find((s) => s.kind === 2)?.name).toMatch(/train/); // the HTTP server span
+    expect(apiSpans.some((s) => s.name.startsWith('pg.query:INSERT'))).toBe(true); // job + outbox row
+    const produce = apiSpans.find((s) => s.kind === 4 && s.name.includes('training.requested'));
+    expect(produce, 'Kafka produce span of the API').toBeDefined();
+    // The worker's consumer span continues the API's producer span, whose context the message
+    // headers carried.
+    const parentOf = (s: StoredSpan) => spans.find((p) => p.spanId === s.parentSpanId);
+    const consume = worker.find((s) => s.kind === 5 && parentOf(s)?.service === 'pynomaly-api');
+    expect(consume, 'a training-worker consumer span whose parent is an API span').toBeDefined();
+    expect(parentOf(consume!)!.kind).toBe(4);
+    expect(consume!.name).toContain('training.requested');
+    expect(worker.map((s) => s.name)).toContain('train');
+    expect(worker.some((s) => s.name.startsWith('pg.query'))).toBe(true);
+  });
+
+  it('one trace: detect request → API → Kafka → drift worker (consume, window, drift check)', async () => {
+    const wanted = detectTraceIds;
+    const traces = await eventually(
+      'every detect trace to reach the drift worker',
+      async () => {
+        const m = spansOf(e.traceBackend.file, wanted);
+        const reached = [...m.values()].filter((s) => s.some((x) => x.service === 'pynomaly-drift-worker'));
+        return reached.length === wanted.length ? m : undefined;
+      },
+      90_000,
+      2000,
+    );
+    const withCheck = [...traces.entries()].filter(([, s]) => s.some((x) => x.name === 'drift'));
+    console.log(
+      `detect traces: ${wanted.length} requests, ${wanted.length} traces reach the drift worker, ${withCheck.length} hold the drift check`,
+    );
+    const [id, spans] = withCheck[0] ?? [];
+    expect(id, 'a detect trace holding the drift check').toBeDefined();
+    console.log(`detect trace ${id}: ${show(spans!)}`);
+    const parentOf = (s: StoredSpan) => spans!.find((p) => p.spanId === s.parentSpanId);
+    const consume = spans!.find(
+      (s) => s.service === 'pynomaly-drift-worker' && s.kind === 5 && parentOf(s)?.service === 'pynomaly-api',
+    );
+    expect(consume, 'a drift-worker consumer span whose parent is an API span').toBeDefined();
+    expect(parentOf(consume!)!.kind).toBe(4);
+    expect(consume!.name).toContain('detections.scored');
+    expect(spans!.some((s) => s.service === 'pynomaly-api' && s.name === 'score')).toBe(true);
+  });
+
+  it('metrics: every job up; OTLP metrics under the catalog names via the Collector; scrape metrics from the services; one source per name; Kafka consumer lag', async () => {
+    // One poison message so the dead-letter counter exists too (its handling is in faults.test.ts).
+    const kafka = new Kafka({ clientId: 'pipeline-test', brokers: e.kafkaBrokers, logLevel: logLevel.NOTHING });
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({
+      topic: 'pynomaly.training.requested',
+      messages: [{ key: randomUUID(), value: 'pipeline test: not JSON' }],
+    });
+    await producer.disconnect();
+
+    const up = await eventually(
+      'every Prometheus job up',
+      async () => {
+        const rows = await promQuery(e.prometheusUrl, 'up');
+        return rows.length > 0 && rows.every((r) => r.value[1] === '1') ? rows : undefined;
+      },
+      120_000,
+      2000,
+    );
+    const jobs = [...new Set(up.map((r) => r.metric.job!))].sort();
+    console.log(`up == 1 for ${up.length} targets in ${jobs.length} jobs: ${jobs.join(', ')}`);
+    for (const job of [
+      'api',
+      'api-views',
+      'training-worker',
+      'drift-worker',
+      'otel-collector',
+      'otel-collector-exporter',
+    ])
+      expect(jobs).toContain(job);
+
+    // Catalog metric → the jobs that may report it: OTLP ones under the exporter's
+    // pynomaly/<service.name> job, scrape ones under the service's own scrape job.
+    const expectedJobs = (m: MetricDefinition) =>
+      m.emittedBy.map((s) => (m.path === 'otlp' ? `pynomaly/pynomaly-${s}` : s));
+    const seriesNames = (m: MetricDefinition) =>
+      m.kind === 'histogram' ? [`${m.promName}_bucket`, `${m.promName}_sum`, `${m.promName}_count`] : [m.promName];
+    const byName = await eventually(
+      'every catalog metric in Prometheus',
+      async () => {
+        const map = await jobsByName(e.prometheusUrl);
+        const missing = METRICS.filter((m) => seriesNames(m).some((n) => !map.has(n)));
+        if (missing.length) throw new Error(`missing: ${missing.map((m) => m.promName).join(', ')}`);
+        return map;
+      },
+      150_000,
+      5000,
+    );
+    const wrongSource: string[] = [];
+    for (const m of METRICS) {
+      for (const n of seriesNames(m)) {
+        const got = [...byName.get(n)!];
+        const extra = got.filter((j) => !expectedJobs(m).includes(j));
+        if (extra.length)
+          wrongSource.push(`${n} (${m.path}, by ${m.emittedBy.join('/')}) also from job(s) ${extra.join(', ')}`);
+      }
+    }
+    const otlp = METRICS.filter((m) => m.path === 'otlp');
+    const scrape = METRICS.filter((m) => m.path === 'scrape');
+    console.log(
+      `catalog: ${otlp.length} OTLP metrics via the Collector exporter, ${scrape.length} scrape metrics, all present`,
+    );
+
+    // Any other name: one source. The exporter's series carry the sender's job (honor_labels),
+    // so pynomaly/* counts as the exporter; families every process or scrape has are exempt.
+    const shared = /^(go_|process_|nodejs_|promhttp_|net_conntrack_|scrape_|up$)|:/;
+    const catalogNames = new Set(METRICS.flatMap(seriesNames));
+    const source = (job: string) => (job.startsWith('pynomaly/') ? 'otel-collector-exporter' : job);
+    const twoSources: string[] = [];
+    for (const [name, js] of byName) {
+      if (catalogNames.has(name) || shared.test(name)) continue;
+      const sources = new Set([...js].map(source));
+      if (sources.size > 1) twoSources.push(`${name}: ${[...js].join(', ')}`);
+    }
+    console.log(
+      `${byName.size} metric names in Prometheus; names from more than one source: ${wrongSource.length + twoSources.length}`,
+    );
+    for (const l of [...wrongSource, ...twoSources]) console.log(`  ${l}`);
+    expect(wrongSource).toEqual([]);
+    expect(twoSources).toEqual([]);
+
+    const lag = await eventually(
+      'kafkametrics consumer lag for the pynomaly groups',
+      async () => {
+        const rows = await promQuery(
+          e.prometheusUrl,
+          'sum by (group, job) (kafka_consumer_group_lag_ratio{group=~"pynomaly-.*"})',
+        );
+        const groups = new Set(rows.map((r) => r.metric.group));
+        return groups.has('pynomaly-training-worker') && groups.has('pynomaly-drift-worker') ? rows : undefined;
+      },
+      90_000,
+      3000,
+    );
+    console.log(`consumer lag: ${lag.map((r) => `${r.metric.group}=${r.value[1]} (job ${r.metric.job})`).join(', ')}`);
+    expect(lag.every((r) => r.metric.job === 'otel-collector-exporter')).toBe(true);
+  });
+
+  it("logs: each component's log under its logs dir; API and worker lines carry the request's trace id", async () => {
+    const sizes = components.map((c) => {
+      const dir = e.logsDir(c.name);
+      const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.log')) : [];
+      return { name: c.name, dir, bytes: files.reduce((n, f) => n + statSync(join(dir, f)).size, 0) };
+    });
+    console.log(`logs: ${sizes.map((s) => `${s.name} ${s.bytes} B`).join(', ')}`);
+    for (const s of sizes) expect(s.bytes, `${s.dir} holds ${s.name}'s log`).toBeGreaterThan(0);
+
+    const traceId = main.trainTraceId;
+    const lines = await eventually(
+      'log lines with the train trace id in the API, training worker and drift worker logs',
+      async () => {
+        const found = Object.fromEntries(
+          ['api', 'training-worker', 'drift-worker'].map((c) => [
+            c,
+            logLines(e.logsDir(c)).filter((l) => l.trace_id === traceId),
+          ]),
+        );
+        return Object.values(found).every((l) => l.length > 0) ? found : undefined;
+      },
+      30_000,
+    );
+    for (const [c, l] of Object.entries(lines))
+      console.log(`  ${c}: ${l.length} lines with trace ${traceId}, e.g. "${String(l.at(-1)!.msg)}"`);
+    expect(
+      lines['training-worker']!.some((l) => l.msg === 'training succeeded' || String(l.msg).includes('train')),
+    ).toBe(true);
+    // A detect request's trace id is on the drift worker's report line too.
+    const driftLines = logLines(e.logsDir('drift-worker')).filter(
+      (l) => typeof l.trace_id === 'string' && detectTraceIds.includes(l.trace_id),
+    );
+    console.log(`  drift-worker: ${driftLines.length} lines carry a detect request's trace id`);
+    expect(driftLines.length).toBeGreaterThan(0);
+  });
+
+  it('alert chain: drifted rows → DataDriftDetected firing → Alertmanager → API webhook → GET /api/v1/alerts; resolves with normal rows', async () => {
+    const c = await chain;
+    const s = (a: number, b: number) => `${((b - a) / 1000).toFixed(1)} s`;
+    console.log(
+      [
+        `alert chain for detector ${c.delivered.labels.detector_id}:`,
+        `  first drifted row → pending in Prometheus: ${s(c.firstDriftedRowAt, c.pendingAt)}`,
+        `  → firing in Prometheus: ${s(c.firstDriftedRowAt, c.firingInPrometheusAt)}`,
+        `  → in Alertmanager: ${s(c.firstDriftedRowAt, c.inAlertmanagerAt)}`,
+        `  → delivered to the API (GET /api/v1/alerts): ${s(c.firstDriftedRowAt, c.deliveredAt)}`,
+        `  first normal row → gone from Prometheus: ${s(c.firstNormalRowAt, c.resolvedInPrometheusAt)}`,
+        `  → resolved delivered to the API: ${s(c.firstNormalRowAt, c.resolvedDeliveredAt)}`,
+      ].join('\n'),
+    );
+    expect(c.delivered.status).toBe('firing');
+    expect(c.delivered.labels.severity).toBe('warning');
+    expect(c.resolved.status).toBe('resolved');
+    expect(c.resolved.endsAt).not.toBeNull();
+  });
+});

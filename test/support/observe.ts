@@ -1,0 +1,144 @@
+// Reading back what the stack recorded: spans in the trace backend's OTLP JSON file (with kind
+// and parent, looked up by trace id), series in Prometheus by name and job, a text exposition
+// value, and JSON log lines.
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { promQuery } from './stack-clients.js';
+
+export interface StoredSpan {
+  traceId: string;
+  spanId: string;
+  parentSpanId: string;
+  name: string;
+  service: string;
+  /** OTLP SpanKind: 1 internal, 2 server, 3 client, 4 producer, 5 consumer. */
+  kind: number;
+  attributes: Record<string, string | number | boolean>;
+}
+
+type OtlpValue = { stringValue?: string; intValue?: string | number; boolValue?: boolean; doubleValue?: number };
+
+function attrValue(v: OtlpValue): string | number | boolean {
+  if (v.stringValue !== undefined) return v.stringValue;
+  if (v.intValue !== undefined) return Number(v.intValue);
+  if (v.doubleValue !== undefined) return v.doubleValue;
+  return v.boolValue ?? '';
+}
+
+/**
+ * Spans of the given traces from the trace backend's file. Only lines mentioning one of the ids
+ * are parsed: the file holds every span of the run.
+ */
+export function spansOf(file: string, traceIds: Iterable<string>): Map<string, StoredSpan[]> {
+  const wanted = new Set(traceIds);
+  const out = new Map<string, StoredSpan[]>();
+  for (const id of wanted) out.set(id, []);
+  if (!existsSync(file)) return out;
+  const ids = [...wanted];
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (!line || !ids.some((id) => line.includes(id))) continue;
+    const doc = JSON.parse(line) as {
+      resourceSpans?: {
+        resource?: { attributes?: { key: string; value: OtlpValue }[] };
+        scopeSpans?: {
+          spans?: {
+            traceId: string;
+            spanId: string;
+            parentSpanId?: string;
+            name: string;
+            kind?: number;
+            attributes?: { key: string; value: OtlpValue }[];
+          }[];
+        }[];
+      }[];
+    };
+    for (const rs of doc.resourceSpans ?? []) {
+      const service = String(attrValue(rs.resource?.attributes?.find((a) => a.key === 'service.name')?.value ?? {}));
+      for (const ss of rs.scopeSpans ?? []) {
+        for (const s of ss.spans ?? []) {
+          if (!wanted.has(s.traceId)) continue;
+          out.get(s.traceId)!.push({
+            traceId: s.traceId,
+            spanId: s.spanId,
+            parentSpanId: s.parentSpanId ?? '',
+            name: s.name,
+            service,
+            kind: s.kind ?? 0,
+            attributes: Object.fromEntries((s.attributes ?? []).map((a) => [a.key, attrValue(a.value)])),
+          });
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** Distinct span ids stored for these traces (a span written twice counts once). */
+export function distinctSpanIds(file: string, traceIds: Iterable<string>): Set<string> {
+  const ids = new Set<string>();
+  for (const spans of spansOf(file, traceIds).values()) for (const s of spans) ids.add(s.spanId);
+  return ids;
+}
+
+/** Metric name → jobs reporting it, for the names matching `nameRegex`. */
+export async function jobsByName(prometheusUrl: string, nameRegex = '.+'): Promise<Map<string, Set<string>>> {
+  const rows = await promQuery(prometheusUrl, `count by (__name__, job) ({__name__=~"${nameRegex}"})`);
+  const out = new Map<string, Set<string>>();
+  for (const r of rows) {
+    const name = r.metric.__name__!;
+    const set = out.get(name) ?? new Set<string>();
+    set.add(r.metric.job ?? '');
+    out.set(name, set);
+  }
+  return out;
+}
+
+/** Sum of every sample of `name` (any labels matching `labelFilter`) in a text exposition. */
+export async function exposedValue(url: string, name: string, labelFilter?: RegExp): Promise<number> {
+  const text = await (await fetch(url, { signal: AbortSignal.timeout(10_000) })).text();
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const rest = line.slice(name.length);
+    if (rest[0] !== ' ' && rest[0] !== '{') continue;
+    if (labelFilter && !labelFilter.test(line)) continue;
+    sum += Number(line.split(' ').at(-1));
+  }
+  return sum;
+}
+
+/** Parsed JSON lines of every *.log file in a component's log directory. */
+export function logLines(dir: string): Record<string, unknown>[] {
+  if (!existsSync(dir)) return [];
+  const out: Record<string, unknown>[] = [];
+  for (const f of readdirSync(dir).filter((n) => n.endsWith('.log'))) {
+    for (const line of readFileSync(join(dir, f), 'utf8').split('\n')) {
+      if (!line.startsWith('{')) continue;
+      try {
+        out.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        // A line cut by a concurrent write is not a log line yet.
+      }
+    }
+  }
+  return out;
+}
+
+/** Active alerts in Prometheus (state pending or firing) with this name. */
+export async function promAlerts(
+  prometheusUrl: string,
+  alertname: string,
+): Promise<{ labels: Record<string, string>; state: string; activeAt: string }[]> {
+  const res = await fetch(`${prometheusUrl}/api/v1/alerts`);
+  const body = (await res.json()) as {
+    data: { alerts: { labels: Record<string, string>; state: string; activeAt: string }[] };
+  };
+  return body.data.alerts.filter((a) => a.labels.alertname === alertname);
+}
+
+export function rssOf(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const m = /VmRSS:\s+(\d+) kB/.exec(status);
+  if (!m) throw new Error(`no VmRSS for pid ${pid}`);
+  return Number(m[1]) * 1024;
+}

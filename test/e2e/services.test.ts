@@ -300,7 +300,7 @@ describe('services on the live stack', () => {
     const huge = JSON.stringify({
       name: 'x',
       featureNames: ['a'],
-      rows: Array.from({ length: 1_100_000 }, () => [123456.789]),
+      rows: Array.from({ length: 1_400_000 }, () => [123456.789]),
     });
     const cases: [string, () => Promise<{ status: number; body: { message: string } }>, number, RegExp][] = [
       ['malformed JSON', () => raw('/api/v1/datasets', '{"name":', 'application/json'), 400, /malformed JSON/],

@@ -78,3 +78,18 @@ describe('API keys', () => {
     });
   });
 });
+
+describe('rate limiting', () => {
+  it('answers 429 once a client exceeds its budget, keyed per API key', async () => {
+    ({ app } = await testApp({ rateLimit: { max: 2, timeWindowMs: 60_000 } }));
+    const get = (key: string) => app!.inject({ url: '/api/v1/datasets', headers: { 'x-api-key': key } });
+    expect((await get(API_KEY)).statusCode).toBe(200);
+    expect((await get(API_KEY)).statusCode).toBe(200);
+    const limited = await get(API_KEY);
+    expect(limited.statusCode).toBe(429);
+    expect(limited.json()).toMatchObject({ statusCode: 429, code: 'rate_limited' });
+    expect(limited.headers['retry-after']).toBeDefined();
+    // Probes are never rate limited.
+    expect((await app!.inject({ url: '/health/live' })).statusCode).toBe(200);
+  });
+});

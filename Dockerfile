@@ -26,7 +26,8 @@ RUN npm ci --no-audit --no-fund --ignore-scripts
 FROM deps AS build
 COPY tsconfig.json ./
 COPY services/ services/
-# Only the service sources are in this stage, so the root tsconfig's include resolves to them.
+# Only the service sources are in this stage (.dockerignore drops services/*/test), so the root
+# tsconfig's include resolves to them.
 RUN npx tsc -p tsconfig.json --noEmit
 
 # ---- prod-deps: production dependencies plus the tsx runtime -------------------------------

@@ -1,5 +1,5 @@
-// Reading back what the stack recorded: spans in the trace backend's OTLP JSON file (with kind
-// and parent, looked up by trace id), series in Prometheus by name and job, a text exposition
+// Reading back what the stack recorded: spans in the trace backend (with kind, parent and
+// attributes, looked up by trace id through its query API), series in Prometheus by name and job, a text exposition
 // value, and JSON log lines.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,59 +25,76 @@ function attrValue(v: OtlpValue): string | number | boolean {
   return v.boolValue ?? '';
 }
 
-/**
- * Spans of the given traces from the trace backend's file. Only lines mentioning one of the ids
- * are parsed: the file holds every span of the run.
- */
-export function spansOf(file: string, traceIds: Iterable<string>): Map<string, StoredSpan[]> {
-  const wanted = new Set(traceIds);
-  const out = new Map<string, StoredSpan[]>();
-  for (const id of wanted) out.set(id, []);
-  if (!existsSync(file)) return out;
-  const ids = [...wanted];
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (!line || !ids.some((id) => line.includes(id))) continue;
-    const doc = JSON.parse(line) as {
-      resourceSpans?: {
-        resource?: { attributes?: { key: string; value: OtlpValue }[] };
-        scopeSpans?: {
-          spans?: {
-            traceId: string;
-            spanId: string;
-            parentSpanId?: string;
-            name: string;
-            kind?: number;
-            attributes?: { key: string; value: OtlpValue }[];
-          }[];
-        }[];
+const KINDS: Record<string, number> = {
+  SPAN_KIND_INTERNAL: 1,
+  SPAN_KIND_SERVER: 2,
+  SPAN_KIND_CLIENT: 3,
+  SPAN_KIND_PRODUCER: 4,
+  SPAN_KIND_CONSUMER: 5,
+};
+
+/** OTLP JSON ids are hex; protojson would give base64: accept both. */
+function hexId(id: string | undefined, hexLength: number): string {
+  if (!id) return '';
+  if (id.length === hexLength && /^[0-9a-f]+$/i.test(id)) return id.toLowerCase();
+  return Buffer.from(id, 'base64').toString('hex');
+}
+
+interface OtlpTraces {
+  resourceSpans?: {
+    resource?: { attributes?: { key: string; value: OtlpValue }[] };
+    scopeSpans?: {
+      spans?: {
+        traceId: string;
+        spanId: string;
+        parentSpanId?: string;
+        name: string;
+        kind?: number | string;
+        attributes?: { key: string; value: OtlpValue }[];
       }[];
-    };
-    for (const rs of doc.resourceSpans ?? []) {
-      const service = String(attrValue(rs.resource?.attributes?.find((a) => a.key === 'service.name')?.value ?? {}));
-      for (const ss of rs.scopeSpans ?? []) {
-        for (const s of ss.spans ?? []) {
-          if (!wanted.has(s.traceId)) continue;
-          out.get(s.traceId)!.push({
-            traceId: s.traceId,
-            spanId: s.spanId,
-            parentSpanId: s.parentSpanId ?? '',
-            name: s.name,
-            service,
-            kind: s.kind ?? 0,
-            attributes: Object.fromEntries((s.attributes ?? []).map((a) => [a.key, attrValue(a.value)])),
-          });
-        }
+    }[];
+  }[];
+}
+
+/**
+ * One trace as the trace backend (Jaeger) stores it, through its query API (api/v3 answers in
+ * OTLP JSON); empty while it does not have the trace.
+ */
+export async function traceSpans(queryUrl: string, traceId: string): Promise<StoredSpan[]> {
+  const res = await fetch(`${queryUrl}/api/v3/traces/${traceId}`, { signal: AbortSignal.timeout(10_000) });
+  if (res.status === 404) return [];
+  if (!res.ok) throw new Error(`trace backend query for ${traceId} answered ${res.status}: ${await res.text()}`);
+  const doc = ((await res.json()) as { result?: OtlpTraces }).result ?? {};
+  const out: StoredSpan[] = [];
+  for (const rs of doc.resourceSpans ?? []) {
+    const service = String(attrValue(rs.resource?.attributes?.find((a) => a.key === 'service.name')?.value ?? {}));
+    for (const ss of rs.scopeSpans ?? []) {
+      for (const s of ss.spans ?? []) {
+        out.push({
+          traceId: hexId(s.traceId, 32),
+          spanId: hexId(s.spanId, 16),
+          parentSpanId: hexId(s.parentSpanId, 16),
+          name: s.name,
+          service,
+          kind: typeof s.kind === 'string' ? (KINDS[s.kind] ?? 0) : (s.kind ?? 0),
+          attributes: Object.fromEntries((s.attributes ?? []).map((a) => [a.key, attrValue(a.value)])),
+        });
       }
     }
   }
   return out;
 }
 
-/** Distinct span ids stored for these traces (a span written twice counts once). */
-export function distinctSpanIds(file: string, traceIds: Iterable<string>): Set<string> {
-  const ids = new Set<string>();
-  for (const spans of spansOf(file, traceIds).values()) for (const s of spans) ids.add(s.spanId);
-  return ids;
+/** Several traces by id (a few requests at a time; an id the backend lacks maps to []). */
+export async function spansOf(queryUrl: string, traceIds: Iterable<string>): Promise<Map<string, StoredSpan[]>> {
+  const ids = [...new Set(traceIds)];
+  const out = new Map<string, StoredSpan[]>();
+  for (let i = 0; i < ids.length; i += 8) {
+    const chunk = ids.slice(i, i + 8);
+    const got = await Promise.all(chunk.map((id) => traceSpans(queryUrl, id)));
+    chunk.forEach((id, j) => out.set(id, got[j]!));
+  }
+  return out;
 }
 
 /** Metric name → jobs reporting it, for the names matching `nameRegex`. */

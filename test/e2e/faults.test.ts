@@ -1,0 +1,663 @@
+// Faults on the live test stack, each under traffic, each printing what was sent and what
+// arrived. The suite shares one stack: every test puts back what it stopped before it ends
+// (also when it fails), so the next one starts from a healthy stack.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { AssignerProtocol, Kafka, logLevel, type IHeaders } from 'kafkajs';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { context, serviceEnv } from '../../compose/local/components.js';
+import { projectRoot } from '../../compose/local/paths.js';
+import { endpoints, killComponent, startNamed, stopNamed } from '../../compose/local/stack.js';
+import { ApiClient, type Job } from '../support/api-client.js';
+import { exposedValue, logLines, promAlerts, spansOf } from '../support/observe.js';
+import { eventually, sleep } from '../support/stack-clients.js';
+import {
+  describeCounts,
+  makeRows,
+  seededRandom,
+  streamRows,
+  trainDetector,
+  waitForJob,
+  FEATURES,
+  type TrafficCounts,
+  type TrainedDetector,
+} from '../support/traffic.js';
+
+const e = endpoints('test');
+const api = new ApiClient(e.apiUrl, e.apiKey);
+const WINDOW = Number(process.env.DRIFT_WINDOW_SIZE ?? 200);
+const kafka = new Kafka({ clientId: 'faults-test', brokers: e.kafkaBrokers, logLevel: logLevel.NOTHING });
+const db = new pg.Pool({ connectionString: e.databaseUrl, max: 2 });
+// Postgres is restarted below: a dropped idle connection must not crash the test process.
+db.on('error', () => undefined);
+
+const collectorMetrics = `${e.collector.telemetry}/metrics`;
+const TRACES_EXPORTER = /exporter="otlp_grpc\/traces"/;
+
+let detector: TrainedDetector;
+
+beforeAll(async () => {
+  detector = await trainDetector(api, { name: `faults-${Date.now()}`, seed: 21 });
+}, 120_000);
+
+afterAll(async () => {
+  await db.end();
+});
+
+/** Traffic whose accepted requests' trace ids are collected, with a status tally. */
+async function tracedTraffic(
+  seconds: number,
+  rate = 20,
+  signal?: AbortSignal,
+): Promise<{ counts: TrafficCounts; traceIds: string[] }> {
+  const traceIds: string[] = [];
+  const counts = await streamRows(api, detector.detectorId, {
+    rate,
+    seconds,
+    batchSize: 5,
+    seed: Math.floor(Math.random() * 1e6),
+    signal,
+    onResponse: (r) => {
+      if (r.status === 200) traceIds.push(r.traceId);
+    },
+  });
+  return { counts, traceIds };
+}
+
+/** Traces (by id) holding both the API's server span and the drift worker's consumer span. */
+async function completeTraces(traceIds: string[]): Promise<{ complete: number; spans: number }> {
+  let complete = 0;
+  let spans = 0;
+  for (const list of (await spansOf(e.traceBackend.query, traceIds)).values()) {
+    spans += new Set(list.map((s) => s.spanId)).size;
+    const apiServer = list.some((s) => s.service === 'pynomaly-api' && s.kind === 2);
+    const consumed = list.some((s) => s.service === 'pynomaly-drift-worker' && s.kind === 5);
+    if (apiServer && consumed) complete += 1;
+  }
+  return { complete, spans };
+}
+
+const has5xx = (c: TrafficCounts) => Object.keys(c.statuses).some((s) => Number(s) >= 500 || Number(s) === 0);
+
+async function readDlq(keys: Set<string>, timeoutMs: number) {
+  const consumer = kafka.consumer({ groupId: `faults-dlq-${randomUUID()}` });
+  const found = new Map<string, { headers: Record<string, string>; value: Buffer }>();
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic: 'pynomaly.dlq', fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        const key = message.key?.toString() ?? '';
+        if (!keys.has(key)) return;
+        const headers = Object.fromEntries(
+          Object.entries(message.headers ?? ({} as IHeaders)).map(([k, v]) => [k, String(v)]),
+        );
+        found.set(key, { headers, value: message.value ?? Buffer.alloc(0) });
+      },
+    });
+    await eventually(
+      `${keys.size} messages in the DLQ`,
+      async () => (found.size === keys.size ? true : undefined),
+      timeoutMs,
+    ).catch(() => undefined);
+  } finally {
+    await consumer.disconnect();
+  }
+  return found;
+}
+
+/** payload.jobId of every message on a topic (fresh group, from the beginning). */
+async function jobIdsOnTopic(topic: string, expectAtLeast: number, timeoutMs = 30_000): Promise<string[]> {
+  const consumer = kafka.consumer({ groupId: `faults-read-${randomUUID()}` });
+  const ids: string[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        try {
+          const ev = JSON.parse(message.value?.toString() ?? '') as { payload?: { jobId?: string } };
+          if (ev.payload?.jobId) ids.push(ev.payload.jobId);
+        } catch {
+          // Poison messages on the topic are not events.
+        }
+      },
+    });
+    await eventually(
+      `${expectAtLeast} events on ${topic}`,
+      async () => (ids.length >= expectAtLeast ? true : undefined),
+      timeoutMs,
+    )
+      // Reading what is there is the point; the caller compares the counts.
+      .catch(() => undefined);
+    await sleep(2000);
+  } finally {
+    await consumer.disconnect();
+  }
+  return ids;
+}
+
+async function ready(): Promise<{ status: number; postgres?: string; kafka?: string }> {
+  try {
+    const res = await fetch(`${e.apiUrl}/health/ready`, { signal: AbortSignal.timeout(5000) });
+    const body = (await res.json()) as { checks: Record<string, { status: string }> };
+    return { status: res.status, postgres: body.checks.postgres?.status, kafka: body.checks.kafka?.status };
+  } catch {
+    return { status: 0 };
+  }
+}
+
+async function submitTraining(detectorIds: string[], signal: AbortSignal) {
+  const accepted: { jobId: string; detectorId: string }[] = [];
+  const statuses: Record<number, number> = {};
+  for (let i = 0; !signal.aborted; i++) {
+    const detectorId = detectorIds[i % detectorIds.length]!;
+    const res = await api.call<Job>('POST', `/api/v1/detectors/${detectorId}/train`, {}).catch(() => undefined);
+    const status = res?.status ?? 0;
+    statuses[status] = (statuses[status] ?? 0) + 1;
+    if (status === 202) accepted.push({ jobId: res!.body.id, detectorId });
+    await sleep(700);
+  }
+  return { accepted, statuses };
+}
+
+describe('faults under traffic', () => {
+  const poisonKeys = new Map<string, { topic: string; reason: string; value: Buffer }>();
+
+  it('poison messages (not JSON, wrong schema version, oversized) land in the DLQ with their reason; the pipeline keeps going', async () => {
+    const envelope = (version: number, padding = '') => ({
+      id: randomUUID(),
+      type: 'training.requested',
+      version,
+      occurredAt: new Date().toISOString(),
+      detectorId: detector.detectorId,
+      payload: {
+        jobId: randomUUID(),
+        datasetId: detector.datasetId,
+        algorithm: 'isolation_forest',
+        parameters: padding ? { padding } : {},
+      },
+    });
+    const cases: { topic: string; reason: string; value: Buffer }[] = [
+      { topic: 'pynomaly.training.requested', reason: 'unparseable', value: Buffer.from('{"not": json') },
+      {
+        topic: 'pynomaly.training.requested',
+        reason: 'unsupported_version',
+        value: Buffer.from(JSON.stringify(envelope(2))),
+      },
+      // A real training.requested event is a few hundred bytes; this one is 900 KB (under the
+      // broker's 1 MiB message limit, so it does reach the worker).
+      {
+        topic: 'pynomaly.training.requested',
+        reason: 'oversized',
+        value: Buffer.from(JSON.stringify(envelope(1, 'x'.repeat(900 * 1024)))),
+      },
+      { topic: 'pynomaly.detections.scored', reason: 'unparseable', value: Buffer.from('\u0000\u0001binary') },
+    ];
+    const producer = kafka.producer();
+    await producer.connect();
+    for (const c of cases) {
+      const key = randomUUID();
+      poisonKeys.set(key, c);
+      await producer.send({ topic: c.topic, messages: [{ key, value: c.value, headers: { 'x-test': 'poison' } }] });
+    }
+    await producer.disconnect();
+
+    const dlq = await readDlq(new Set(poisonKeys.keys()), 60_000);
+    console.log(`poison: sent ${poisonKeys.size}, in the DLQ ${dlq.size}`);
+    for (const [key, c] of poisonKeys) {
+      const got = dlq.get(key);
+      console.log(
+        `  ${c.topic} (${c.value.length} B, expected ${c.reason}): ${got ? `dlq-reason=${got.headers['dlq-reason']} group=${got.headers['dlq-consumer-group']} error="${got.headers['dlq-error']?.slice(0, 120)}"` : 'NOT in the DLQ'}`,
+      );
+    }
+    for (const [key, c] of poisonKeys) {
+      const got = dlq.get(key);
+      expect(got, `${c.reason} message on ${c.topic} in the DLQ`).toBeDefined();
+      expect(got!.headers['dlq-reason']).toBe(c.reason);
+      expect(got!.headers['dlq-origin-topic']).toBe(c.topic);
+      expect(got!.headers['x-test']).toBe('poison');
+      expect(got!.value.equals(c.value)).toBe(true);
+    }
+    // The pipeline still trains and scores after them.
+    const train = await api.expect<Job>(202, 'POST', `/api/v1/detectors/${detector.detectorId}/train`, {});
+    expect((await waitForJob(api, train.body.id, 60_000)).state).toBe('succeeded');
+  });
+
+  it('trace backend stopped for 60 s under traffic: every span sent meanwhile arrives afterwards; the Collector queue held the backlog', async () => {
+    const sentBefore = await exposedValue(collectorMetrics, 'otelcol_exporter_sent_spans_total', TRACES_EXPORTER);
+    await stopNamed('test', 'trace-backend');
+    let maxQueue = 0;
+    let traffic: Awaited<ReturnType<typeof tracedTraffic>>;
+    try {
+      const sampling = (async () => {
+        const until = Date.now() + 62_000;
+        while (Date.now() < until) {
+          maxQueue = Math.max(
+            maxQueue,
+            await exposedValue(collectorMetrics, 'otelcol_exporter_queue_size', TRACES_EXPORTER),
+          );
+          await sleep(2000);
+        }
+      })();
+      traffic = await tracedTraffic(55);
+      await sampling;
+    } finally {
+      await startNamed('test', 'trace-backend');
+    }
+    const stoppedFor = Date.now() - traffic.counts.firstSentAt;
+    const sentDuring = traffic.traceIds.length;
+    const arrived = await eventually(
+      'every trace sent during the outage in the trace backend',
+      async () => {
+        const c = await completeTraces(traffic.traceIds);
+        return c.complete === sentDuring ? c : undefined;
+      },
+      120_000,
+      3000,
+    ).catch(async () => completeTraces(traffic.traceIds));
+    const sentAfter = await exposedValue(collectorMetrics, 'otelcol_exporter_sent_spans_total', TRACES_EXPORTER);
+    const failed = await exposedValue(collectorMetrics, 'otelcol_exporter_send_failed_spans_total', TRACES_EXPORTER);
+    console.log(
+      [
+        `trace backend down ~${Math.round(stoppedFor / 1000)} s; traffic: ${describeCounts(traffic.counts)}`,
+        `  Collector queue (otelcol_exporter_queue_size, otlp_grpc/traces) peaked at ${maxQueue} batches`,
+        `  traces sent during the outage: ${sentDuring}; arrived complete (API + drift worker spans): ${arrived.complete}; spans stored for them: ${arrived.spans}`,
+        `  Collector exporter: ${sentAfter - sentBefore} spans sent since the stop (send_failed_spans total ${failed})`,
+      ].join('\n'),
+    );
+    expect(has5xx(traffic.counts)).toBe(false);
+    expect(maxQueue).toBeGreaterThan(0);
+    expect(sentDuring).toBeGreaterThan(0);
+    expect(arrived.complete).toBe(sentDuring);
+  });
+
+  it('Collector SIGKILLed and restarted under traffic: no API 5xx; spans queued on disk before the kill are delivered', async () => {
+    // Spans pile up in the persistent queue while the trace backend is away; then the Collector
+    // dies without any shutdown, so only what is on disk can survive.
+    await stopNamed('test', 'trace-backend');
+    let queued: Awaited<ReturnType<typeof tracedTraffic>>;
+    let whileDown: Awaited<ReturnType<typeof tracedTraffic>>;
+    let queueAtKill = 0;
+    try {
+      queued = await tracedTraffic(10);
+      // Wait for the services' batch exports and the Collector's batch processor to hand
+      // everything to the queue: the accepted-span count stops moving.
+      let last = -1;
+      await eventually(
+        'the Collector to stop receiving spans',
+        async () => {
+          const now = await exposedValue(collectorMetrics, 'otelcol_receiver_accepted_spans_total');
+          const settled = now === last;
+          last = now;
+          return settled ? true : undefined;
+        },
+        60_000,
+        7000,
+      );
+      queueAtKill = await exposedValue(collectorMetrics, 'otelcol_exporter_queue_size', TRACES_EXPORTER);
+      expect(killComponent('test', 'otel-collector')).toBe(true);
+      whileDown = await tracedTraffic(10);
+    } finally {
+      await startNamed('test', 'otel-collector');
+      await startNamed('test', 'trace-backend');
+    }
+    const delivered = await eventually(
+      'the traces queued before the kill in the trace backend',
+      async () => {
+        const c = await completeTraces(queued.traceIds);
+        return c.complete === queued.traceIds.length ? c : undefined;
+      },
+      120_000,
+      3000,
+    ).catch(async () => completeTraces(queued.traceIds));
+    console.log(
+      [
+        `collector SIGKILL: queue held ${queueAtKill} batches at the kill`,
+        `  before the kill: ${describeCounts(queued.counts)}; traces ${queued.traceIds.length}, delivered after restart ${delivered.complete} (${delivered.spans} spans)`,
+        `  while the Collector was dead: ${describeCounts(whileDown.counts)}`,
+      ].join('\n'),
+    );
+    expect(queueAtKill).toBeGreaterThan(0);
+    expect(has5xx(whileDown.counts)).toBe(false);
+    expect(whileDown.counts.requestsAccepted).toBe(whileDown.counts.requestsSent);
+    expect(delivered.complete).toBe(queued.traceIds.length);
+  });
+
+  it('Kafka broker restarted while training jobs are submitted: every accepted job succeeds exactly once', async () => {
+    const others = await Promise.all(
+      [1, 2].map(async (i) => {
+        const ds = await api.expect<{ id: string }>(201, 'POST', '/api/v1/datasets', {
+          name: `kafka-restart-${i}`,
+          featureNames: [...FEATURES],
+          rows: makeRows(500, seededRandom(100 + i)),
+        });
+        const d = await api.expect<{ id: string }>(201, 'POST', '/api/v1/detectors', {
+          name: `kafka-restart-${i}`,
+          datasetId: ds.body.id,
+          algorithm: 'isolation_forest',
+          parameters: { nEstimators: 50, seed: i },
+        });
+        return d.body.id;
+      }),
+    );
+    const detectorIds = [detector.detectorId, ...others];
+    const { rows: before } = await db.query<{ detector_id: string; n: string }>(
+      'SELECT detector_id, count(*) AS n FROM models WHERE detector_id = ANY($1) GROUP BY detector_id',
+      [detectorIds],
+    );
+    const modelsBefore = Object.fromEntries(before.map((r) => [r.detector_id, Number(r.n)]));
+    const stop = new AbortController();
+    const submitting = submitTraining(detectorIds, stop.signal);
+    await sleep(3000);
+    const t0 = Date.now();
+    try {
+      await stopNamed('test', 'kafka');
+      await sleep(5000);
+    } finally {
+      await startNamed('test', 'kafka');
+    }
+    const downFor = Date.now() - t0;
+    await sleep(3000);
+    stop.abort();
+    const { accepted, statuses } = await submitting;
+    const jobs = await Promise.all(accepted.map((a) => waitForJob(api, a.jobId, 240_000).catch(() => undefined)));
+    const succeeded = jobs.filter((j) => j?.state === 'succeeded').length;
+    const { rows: models } = await db.query<{ job_id: string; n: string }>(
+      'SELECT job_id, count(*) AS n FROM models WHERE job_id = ANY($1) GROUP BY job_id',
+      [accepted.map((a) => a.jobId)],
+    );
+    const completed = await jobIdsOnTopic('pynomaly.training.completed', accepted.length);
+    const acceptedIds = new Set(accepted.map((a) => a.jobId));
+    const completions = completed.filter((id) => acceptedIds.has(id));
+    console.log(
+      [
+        `kafka restart: broker away ${Math.round(downFor / 1000)} s (stop + start)`,
+        `  train requests: ${Object.entries(statuses)
+          .map(([k, v]) => `${k}×${v}`)
+          .join(' ')}; accepted ${accepted.length}`,
+        `  succeeded ${succeeded}/${accepted.length}; models for them ${models.reduce((n, r) => n + Number(r.n), 0)}; training.completed events for them ${completions.length} (distinct ${new Set(completions).size}); attempts ${jobs.map((j) => j?.attempts ?? '?').join(',')}`,
+      ].join('\n'),
+    );
+    expect(Object.keys(statuses).every((s) => s === '202')).toBe(true);
+    expect(succeeded).toBe(accepted.length);
+    expect(models.length).toBe(accepted.length);
+    expect(models.every((r) => r.n === '1')).toBe(true);
+    expect(completions.length).toBe(accepted.length);
+    expect(new Set(completions).size).toBe(accepted.length);
+    // Versions per detector are contiguous: no run was lost or doubled.
+    const { rows: versions } = await db.query<{ detector_id: string; versions: number[] }>(
+      'SELECT detector_id, array_agg(version ORDER BY version) AS versions FROM models WHERE detector_id = ANY($1) GROUP BY detector_id',
+      [detectorIds],
+    );
+    for (const v of versions) {
+      const n = (modelsBefore[v.detector_id] ?? 0) + accepted.filter((a) => a.detectorId === v.detector_id).length;
+      expect(v.versions).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+    }
+  });
+
+  it('training worker SIGKILLed in the middle of a job: the job completes after the restart, exactly once', async () => {
+    const ds = await api.expect<{ id: string }>(201, 'POST', '/api/v1/datasets', {
+      name: 'worker-kill',
+      featureNames: [...FEATURES],
+      rows: makeRows(100_000, seededRandom(77)),
+    });
+    const d = await api.expect<{ id: string }>(201, 'POST', '/api/v1/detectors', {
+      name: 'worker-kill',
+      datasetId: ds.body.id,
+      algorithm: 'isolation_forest',
+      parameters: { nEstimators: 400, seed: 7 },
+    });
+    const train = await api.expect<Job>(202, 'POST', `/api/v1/detectors/${d.body.id}/train`, {});
+    const running = await waitForJob(api, train.body.id, 60_000, (j) => j.state !== 'queued');
+    let killedWhile = running.state;
+    try {
+      killedWhile = (await api.expect<Job>(200, 'GET', `/api/v1/jobs/${train.body.id}`)).body.state;
+      expect(killComponent('test', 'training-worker')).toBe(true);
+    } finally {
+      await startNamed('test', 'training-worker');
+    }
+    const done = await waitForJob(api, train.body.id, 180_000);
+    const { rows } = await db.query<{ n: string }>('SELECT count(*) AS n FROM models WHERE detector_id = $1', [
+      d.body.id,
+    ]);
+    const completions = (await jobIdsOnTopic('pynomaly.training.completed', 1)).filter((id) => id === train.body.id);
+    console.log(
+      `worker SIGKILL: job ${train.body.id} was ${killedWhile} at the kill; then ${done.state} after ${done.attempts} attempts; models ${rows[0]!.n}; training.completed events ${completions.length}`,
+    );
+    expect(killedWhile).toBe('running');
+    expect(done.state).toBe('succeeded');
+    expect(rows[0]!.n).toBe('1');
+    expect(completions.length).toBe(1);
+  });
+
+  it('Postgres restarted: readiness goes false and comes back; no accepted data is lost', async () => {
+    const fresh = await trainDetector(api, { name: `pg-restart-${Date.now()}`, seed: 31 });
+    expect((await ready()).status).toBe(200);
+    const stop = new AbortController();
+    const createdDatasets: { id: string; rows: number }[] = [];
+    const datasetStatuses: Record<number, number> = {};
+    const creating = (async () => {
+      for (let i = 0; !stop.signal.aborted; i++) {
+        const res = await api
+          .call<{ id: string }>('POST', '/api/v1/datasets', {
+            name: `pg-restart-${i}`,
+            featureNames: [...FEATURES],
+            rows: makeRows(50, seededRandom(i)),
+          })
+          .catch(() => undefined);
+        const s = res?.status ?? 0;
+        datasetStatuses[s] = (datasetStatuses[s] ?? 0) + 1;
+        if (s === 201) createdDatasets.push({ id: res!.body.id, rows: 50 });
+        await sleep(1000);
+      }
+    })();
+    const detecting = streamRows(api, fresh.detectorId, {
+      rate: 20,
+      seconds: 600,
+      batchSize: 5,
+      seed: 32,
+      signal: stop.signal,
+    });
+    await sleep(3000);
+    const readiness: string[] = [];
+    let wentDown = false;
+    let cameBack = false;
+    try {
+      await stopNamed('test', 'postgres');
+      wentDown = await eventually(
+        'readiness to report Postgres down',
+        async () => {
+          const r = await ready();
+          readiness.push(`${r.status}/${r.postgres}`);
+          return r.status === 503 && r.postgres === 'fail' ? true : undefined;
+        },
+        30_000,
+      );
+      await sleep(5000);
+    } finally {
+      await startNamed('test', 'postgres');
+    }
+    cameBack = await eventually(
+      'readiness to come back',
+      async () => {
+        const r = await ready();
+        readiness.push(`${r.status}/${r.postgres}`);
+        return r.status === 200 ? true : undefined;
+      },
+      60_000,
+    );
+    await sleep(3000);
+    stop.abort();
+    const [counts] = await Promise.all([detecting, creating]);
+    // Every accepted dataset is there with its rows.
+    const datasetChecks = await Promise.all(
+      createdDatasets.map(async (c) => (await api.call<{ rowCount: number }>('GET', `/api/v1/datasets/${c.id}`)).body),
+    );
+    const datasetsIntact = datasetChecks.filter((b, i) => b.rowCount === createdDatasets[i]!.rows).length;
+    // Every accepted detect row reaches the drift worker's persisted window (or a report).
+    const rowsInDrift = async () => {
+      const { rows } = await db.query<{ n: string }>(
+        `SELECT (SELECT coalesce(sum(window_rows), 0) FROM drift_reports WHERE detector_id = $1)
+              + (SELECT count(*) FROM drift_window_rows WHERE detector_id = $1) AS n`,
+        [fresh.detectorId],
+      );
+      return Number(rows[0]!.n);
+    };
+    const inDrift = await eventually(
+      'every accepted detect row in the drift window',
+      async () => {
+        const n = await rowsInDrift();
+        return n >= counts.rowsAccepted ? n : undefined;
+      },
+      90_000,
+      2000,
+    ).catch(rowsInDrift);
+    console.log(
+      [
+        `postgres restart: readiness ${[...new Set(readiness)].join(' → ')}`,
+        `  datasets: ${Object.entries(datasetStatuses)
+          .map(([k, v]) => `${k}×${v}`)
+          .join(' ')}; accepted ${createdDatasets.length}, intact afterwards ${datasetsIntact}`,
+        `  detect: ${describeCounts(counts)}; rows in the drift worker's windows/reports ${inDrift}`,
+      ].join('\n'),
+    );
+    expect(wentDown).toBe(true);
+    expect(cameBack).toBe(true);
+    expect(datasetsIntact).toBe(createdDatasets.length);
+    expect(inDrift).toBe(counts.rowsAccepted);
+  });
+
+  it('two drift workers in one consumer group share the partitions; every window is evaluated exactly once', async () => {
+    const ctx = context('test');
+    const logDir = e.logsDir('drift-worker-2');
+    mkdirSync(logDir, { recursive: true });
+    const metricsPort = Number(new URL(e.driftWorkerMetrics).port) + 7;
+    const out = createWriteStream(join(logDir, 'stdout.txt'));
+    const second: ChildProcess = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(projectRoot, 'services', 'drift-worker', 'src', 'main.ts')],
+      {
+        cwd: projectRoot,
+        env: { ...process.env, ...serviceEnv(ctx, 'drift-worker'), METRICS_PORT: String(metricsPort), LOG_DIR: logDir },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    second.stdout!.pipe(out);
+    second.stderr!.pipe(out);
+    const exited = new Promise<number | null>((r) => second.once('exit', (code) => r(code)));
+    try {
+      const admin = kafka.admin();
+      await admin.connect();
+      const assignment = await eventually(
+        'two members of pynomaly-drift-worker, each with partitions',
+        async () => {
+          const { groups } = await admin.describeGroups(['pynomaly-drift-worker']);
+          const members = groups[0]?.members ?? [];
+          if (groups[0]?.state !== 'Stable' || members.length !== 2) return undefined;
+          const parts = members.map((m) => {
+            const a = AssignerProtocol.MemberAssignment.decode(m.memberAssignment);
+            return { client: m.clientHost, id: m.memberId, topics: a?.assignment ?? {} };
+          });
+          return parts.every((p) => Object.values(p.topics).some((ps) => ps.length > 0)) ? parts : undefined;
+        },
+        90_000,
+        2000,
+      );
+      await admin.disconnect();
+      for (const a of assignment)
+        console.log(
+          `  member ${a.id.slice(0, 40)}: ${Object.entries(a.topics)
+            .map(([t, ps]) => `${t}[${ps.join(',')}]`)
+            .join(' ')}`,
+        );
+
+      const detectors = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          trainDetector(api, { name: `two-workers-${i}`, seed: 40 + i, trainingRows: 500 }),
+        ),
+      );
+      const perDetector = 2 * WINDOW + 50;
+      const sent = await Promise.all(
+        detectors.map((d, i) =>
+          streamRows(api, d.detectorId, { rate: 50, seconds: perDetector / 50, batchSize: 25, seed: 50 + i }),
+        ),
+      );
+      for (const s of sent) expect(s.rowsAccepted).toBe(perDetector);
+      const ids = detectors.map((d) => d.detectorId);
+      const reports = await eventually(
+        'two reports per detector',
+        async () => {
+          const { rows } = await db.query<{
+            id: string;
+            detector_id: string;
+            window_index: number;
+            window_rows: number;
+          }>('SELECT id, detector_id, window_index, window_rows FROM drift_reports WHERE detector_id = ANY($1)', [ids]);
+          return rows.length >= 2 * ids.length ? rows : undefined;
+        },
+        120_000,
+        2000,
+      );
+      await sleep(5000); // a late duplicate would show up here
+      const { rows: all } = await db.query<{
+        id: string;
+        detector_id: string;
+        window_index: number;
+        window_rows: number;
+      }>('SELECT id, detector_id, window_index, window_rows FROM drift_reports WHERE detector_id = ANY($1)', [ids]);
+      const { rows: left } = await db.query<{ detector_id: string; n: string }>(
+        'SELECT detector_id, count(*) AS n FROM drift_window_rows WHERE detector_id = ANY($1) GROUP BY detector_id',
+        [ids],
+      );
+      const reportIdsBy = (dir: string) =>
+        new Set(
+          logLines(dir)
+            .filter((l) => l.msg === 'drift report stored' && ids.includes(String(l.detectorId)))
+            .map((l) => String(l.reportId)),
+        );
+      const byFirst = reportIdsBy(e.logsDir('drift-worker'));
+      const bySecond = reportIdsBy(logDir);
+      const both = [...byFirst].filter((id) => bySecond.has(id));
+      console.log(
+        `two drift workers: ${sent.reduce((n, s) => n + s.rowsAccepted, 0)} rows to ${ids.length} detectors; ${all.length} reports (${reports.length} when first complete); evaluated by worker 1: ${byFirst.size}, by worker 2: ${bySecond.size}, by both: ${both.length}; rows left in windows: ${left.map((l) => l.n).join(',')}`,
+      );
+      expect(all.length).toBe(2 * ids.length);
+      for (const id of ids) {
+        const mine = all.filter((r) => r.detector_id === id);
+        expect(mine.map((r) => r.window_index).sort()).toEqual([0, 1]);
+        expect(mine.every((r) => r.window_rows === WINDOW)).toBe(true);
+        expect(Number(left.find((l) => l.detector_id === id)?.n ?? 0)).toBe(50);
+      }
+      expect(byFirst.size + bySecond.size).toBe(all.length);
+      expect(both).toEqual([]);
+      expect(byFirst.size).toBeGreaterThan(0);
+      expect(bySecond.size).toBeGreaterThan(0);
+    } finally {
+      second.kill('SIGTERM');
+      const code = await Promise.race([exited, sleep(20_000).then(() => 'timeout' as const)]);
+      if (code === 'timeout') second.kill('SIGKILL');
+      out.end();
+    }
+  });
+
+  it('the DLQ alert (DeadLetterQueueGrowing) fires for the poison messages', async () => {
+    expect(poisonKeys.size).toBeGreaterThan(0);
+    const firing = await eventually(
+      'DeadLetterQueueGrowing firing',
+      async () =>
+        (await promAlerts(e.prometheusUrl, 'DeadLetterQueueGrowing')).find(
+          (a) => a.state === 'firing' && a.labels.topic === 'pynomaly.dlq',
+        ),
+      240_000,
+      3000,
+    );
+    console.log(
+      `DLQ alert: ${firing.labels.alertname} ${firing.state} since ${firing.activeAt} on ${firing.labels.topic}`,
+    );
+    expect(firing.labels.severity).toBe('warning');
+  });
+});

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchDriftStatistics, benchGrowth, benchIsolationForest, type BenchContext, type Part } from './algorithms.js';
-import { captureProfile, topFrames } from './lib/profile.js';
+import { captureProfile, topFrames, topModules } from './lib/profile.js';
 import { ensureVenv } from './lib/python.js';
 import { machine, writeReport, type Report } from './lib/report.js';
 import { upBenchStack, type BenchStack } from './lib/stack.js';
@@ -67,11 +67,18 @@ async function main(): Promise<void> {
     report.sections.push(...p.sections);
     Object.assign(report.versions, p.versions ?? {});
   };
-  const profile = async (figure: string, run: (nodeArgs: string[]) => Promise<void>, sub: string) => {
+  const profile = async (figure: string, run: (nodeArgs: string[]) => Promise<void>, sub: string, tailS?: number) => {
     try {
       log(`goal missed for ${figure}: capturing a CPU profile`);
       const file = await captureProfile(join(profilesDir, sub), run);
-      if (file) report.profiles.push({ figure, file: relative(root, file), topFrames: topFrames(file) });
+      if (file)
+        report.profiles.push({
+          figure,
+          file: relative(root, file),
+          topFrames: topFrames(file, 12, tailS),
+          byModule: topModules(file, 8, tailS),
+          ...(tailS === undefined ? {} : { tailS }),
+        });
     } catch (err) {
       log(`profile of ${figure} failed: ${(err as Error).message}`);
     }
@@ -99,7 +106,7 @@ async function main(): Promise<void> {
       for (const f of report.figures) {
         const target = ALGORITHM_HOT_PATHS[f.name];
         if (target && f.met === false) {
-          await profile(f.name, (nodeArgs) => runNode(nodeArgs, join(here, 'profile-target.ts'), [target]), target);
+          await profile(f.name, (nodeArgs) => runNode(nodeArgs, join(here, 'profile-target.ts'), [target]), target, 7);
         }
       }
     }

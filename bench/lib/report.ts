@@ -32,7 +32,14 @@ export interface Report {
   versions: Record<string, string>;
   figures: Figure[];
   sections: Section[];
-  profiles: { figure: string; file: string; topFrames: { frame: string; selfPct: number }[] }[];
+  profiles: {
+    figure: string;
+    file: string;
+    topFrames: { frame: string; selfPct: number }[];
+    byModule: { frame: string; selfPct: number }[];
+    /** Only the last tailS seconds of the profile were counted (steady state, not start-up). */
+    tailS?: number;
+  }[];
 }
 
 export function machine(): Report['machine'] {
@@ -91,8 +98,15 @@ export function toMarkdown(r: Report): string {
   if (r.profiles.length) {
     out.push('', '## CPU profiles of missed goals', '');
     for (const p of r.profiles) {
-      out.push(`### \`${p.figure}\` (\`${p.file}\`)`, '', '| self % | frame |', '|---|---|');
+      out.push(
+        `### \`${p.figure}\` (\`${p.file}\`${p.tailS ? `, last ${p.tailS} s` : ''})`,
+        '',
+        '| self % | frame |',
+        '|---|---|',
+      );
       for (const t of p.topFrames) out.push(`| ${t.selfPct.toFixed(1)} | \`${t.frame}\` |`);
+      out.push('', '| self % | where |', '|---|---|');
+      for (const t of p.byModule) out.push(`| ${t.selfPct.toFixed(1)} | ${t.frame} |`);
       out.push('');
     }
   }

@@ -49,7 +49,9 @@ export async function upBenchStack(log: (s: string) => void): Promise<BenchStack
     endpoints,
     pid: (name) => {
       try {
-        return Number(readFileSync(join(varDir, 'pids', `${name}.pid`), 'utf8').trim()) || undefined;
+        // The runner's pid files are JSON records ({ pid, ... }).
+        const rec = JSON.parse(readFileSync(join(varDir, 'pids', `${name}.pid`), 'utf8')) as { pid?: number };
+        return rec.pid;
       } catch {
         return undefined;
       }

@@ -21,7 +21,7 @@ function printUrls(profile: Profile): void {
       'Collector metrics',
       `${e.collector.prometheus}/metrics (pipeline), ${e.collector.telemetry}/metrics (self), ${e.collector.health} (health)`,
     ],
-    ['Trace backend', `${e.traceBackend.otlpGrpc} → ${e.traceBackend.file}`],
+    ['Jaeger (traces)', `${e.traceBackend.query} (UI and query API; OTLP in at ${e.traceBackend.otlpGrpc})`],
     ['Workers', `${e.trainingWorkerMetrics}, ${e.driftWorkerMetrics}`],
     ['Kafka', e.kafkaBrokers.join(',')],
     ['Postgres', e.databaseUrl.replace(/:[^:@/]+@/, ':***@')],

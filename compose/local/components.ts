@@ -8,7 +8,7 @@ import { httpOk, kafkaAnswersMetadata, postgresReady } from './health.js';
 import { componentLogDir, postgresDataDir, projectRoot, varDir, type Profile } from './paths.js';
 import { port, portsFor, type ComponentName, type PortMap } from './ports.js';
 import { renderTree } from './render.js';
-import { collectorBinary, debianTools, kafkaClasspath } from './tools.js';
+import { collectorBinary, debianTools, jaegerBinary, kafkaClasspath } from './tools.js';
 
 export interface Context {
   profile: Profile;
@@ -56,10 +56,6 @@ export function apiKey(profile: Profile): string {
 
 export function kafkaBrokers(ctx: Context): string[] {
   return [`127.0.0.1:${port(ctx.ports, 'kafka', 'broker')}`];
-}
-
-export function traceFile(ctx: Context): string {
-  return join(ctx.varDir, 'trace-backend', 'traces.jsonl');
 }
 
 const asRoot = () => process.getuid?.() === 0;
@@ -271,14 +267,14 @@ export function collectorEnv(ctx: Context): NodeJS.ProcessEnv {
 }
 
 export function traceBackendEnv(ctx: Context): NodeJS.ProcessEnv {
-  const p = (role: string) => port(ctx.ports, 'trace-backend', role);
-  mkdirSync(join(ctx.varDir, 'trace-backend'), { recursive: true });
+  const p = (role: string) => `127.0.0.1:${port(ctx.ports, 'trace-backend', role)}`;
   return {
-    TRACE_BACKEND_OTLP_ENDPOINT: `127.0.0.1:${p('grpc')}`,
-    TRACE_BACKEND_HEALTH_ENDPOINT: `127.0.0.1:${p('health')}`,
-    TRACE_BACKEND_TELEMETRY_HOST: '127.0.0.1',
-    TRACE_BACKEND_TELEMETRY_PORT: String(p('telemetry')),
-    TRACE_FILE_PATH: traceFile(ctx),
+    JAEGER_OTLP_GRPC_ENDPOINT: p('grpc'),
+    JAEGER_QUERY_HTTP_ENDPOINT: p('query'),
+    JAEGER_QUERY_GRPC_ENDPOINT: p('queryGrpc'),
+    JAEGER_HEALTH_ENDPOINT: p('health'),
+    JAEGER_TELEMETRY_HOST: '127.0.0.1',
+    JAEGER_TELEMETRY_PORT: String(port(ctx.ports, 'trace-backend', 'telemetry')),
   };
 }
 
@@ -286,13 +282,14 @@ const traceBackend: Component = {
   name: 'trace-backend',
   group: 'infra',
   listens: (ctx) => Object.values(ctx.ports['trace-backend']),
-  url: (ctx) => `otlp://127.0.0.1:${port(ctx.ports, 'trace-backend', 'grpc')} → ${traceFile(ctx)}`,
+  url: (ctx) =>
+    `Jaeger http://127.0.0.1:${port(ctx.ports, 'trace-backend', 'query')} (OTLP 127.0.0.1:${port(ctx.ports, 'trace-backend', 'grpc')})`,
   launch: (ctx) => ({
-    command: collectorBinary(),
-    args: ['--config', join(projectRoot, 'collector', 'trace-backend.yaml')],
+    command: jaegerBinary(),
+    args: ['--config', join(projectRoot, 'collector', 'jaeger.yaml')],
     env: traceBackendEnv(ctx),
   }),
-  healthy: (ctx) => httpOk(`http://127.0.0.1:${port(ctx.ports, 'trace-backend', 'health')}/`),
+  healthy: (ctx) => httpOk(`http://127.0.0.1:${port(ctx.ports, 'trace-backend', 'health')}/status`),
 };
 
 const collector: Component = {

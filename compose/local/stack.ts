@@ -9,7 +9,6 @@ import {
   context,
   databaseUrl,
   kafkaBrokers,
-  traceFile,
   type Component,
   type Context,
 } from './components.js';
@@ -154,7 +153,8 @@ export interface Endpoints {
   databaseUrl: string;
   kafkaBrokers: string[];
   collector: { otlpGrpc: string; otlpHttp: string; telemetry: string; prometheus: string; health: string };
-  traceBackend: { otlpGrpc: string; health: string; file: string };
+  /** Jaeger v2: OTLP in, query API (`/api/traces/<id>`) and UI at `query`. */
+  traceBackend: { otlpGrpc: string; query: string; health: string };
   trainingWorkerMetrics: string;
   driftWorkerMetrics: string;
   postgresExporter: string;
@@ -182,8 +182,8 @@ export function endpoints(profile: Profile): Endpoints {
     },
     traceBackend: {
       otlpGrpc: http('trace-backend', 'grpc'),
-      health: http('trace-backend', 'health'),
-      file: traceFile(ctx),
+      query: http('trace-backend', 'query'),
+      health: `${http('trace-backend', 'health')}/status`,
     },
     trainingWorkerMetrics: `${http('training-worker', 'metrics')}/metrics`,
     driftWorkerMetrics: `${http('drift-worker', 'metrics')}/metrics`,

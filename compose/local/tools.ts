@@ -46,13 +46,29 @@ export function collectorManifest(): string {
 }
 
 export function collectorBuildDir(): string {
-  const hash = createHash('sha256').update(readFileSync(collectorManifest())).digest('hex').slice(0, 16);
+  // Keyed on what the build reads, so editing a comment does not cost a rebuild.
+  const significant = readFileSync(collectorManifest(), 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '' && !line.trim().startsWith('#'))
+    .join('\n');
+  const hash = createHash('sha256').update(significant).digest('hex').slice(0, 16);
   return join(cacheDir(), 'collector', hash);
 }
 
 /** The Collector built by ocb from collector/builder-config.yaml (PYNOMALY_OTELCOL overrides). */
 export function collectorBinary(): string {
   return process.env.PYNOMALY_OTELCOL ?? join(collectorBuildDir(), 'otelcol-pynomaly');
+}
+
+/** Jaeger v2's Go module version (the v1.x module tags carry the v2 binary in cmd/jaeger). */
+export const JAEGER_MODULE_VERSION = 'v1.76.0';
+
+export function jaegerHome(): string {
+  return join(cacheDir(), 'jaeger', JAEGER_MODULE_VERSION);
+}
+
+export function jaegerBinary(): string {
+  return process.env.PYNOMALY_JAEGER ?? join(jaegerHome(), 'jaeger');
 }
 
 export function kafkaHome(): string {

@@ -12,12 +12,12 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { collectorBinary } from '../../compose/local/tools.js';
+import { collectorBinary, jaegerBinary } from '../../compose/local/tools.js';
 
 const run = promisify(execFile);
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const MAIN = join(root, 'collector', 'config.yaml');
-const TRACE_BACKEND = join(root, 'collector', 'trace-backend.yaml');
+const JAEGER = join(root, 'collector', 'jaeger.yaml');
 const tmp = mkdtempSync(join(tmpdir(), 'pynomaly-otelcol-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -42,7 +42,7 @@ async function validate(file: string): Promise<void> {
 }
 
 const main = parse(readFileSync(MAIN, 'utf8')) as Config;
-const traceBackend = parse(readFileSync(TRACE_BACKEND, 'utf8')) as Config;
+const jaeger = parse(readFileSync(JAEGER, 'utf8')) as Config;
 
 describe('collector/config.yaml', () => {
   it('passes otelcol validate', async () => {
@@ -108,16 +108,26 @@ describe('collector/config.yaml', () => {
   });
 });
 
-describe('collector/trace-backend.yaml', () => {
-  it('passes otelcol validate', async () => {
-    await validate(TRACE_BACKEND);
+describe('collector/jaeger.yaml (the trace backend, Jaeger v2)', () => {
+  it("passes Jaeger's own validate (it is a Collector distribution)", async () => {
+    await run(jaegerBinary(), ['validate', '--config', JAEGER], { env });
   });
 
-  it('writes received traces as OTLP JSON to TRACE_FILE_PATH', () => {
-    expect(traceBackend.service.pipelines.traces!.receivers).toEqual(['otlp']);
-    const [exporter] = traceBackend.service.pipelines.traces!.exporters;
-    const file = traceBackend.exporters![exporter!] as { path: string; format: string };
-    expect(file.path).toBe('${env:TRACE_FILE_PATH}');
-    expect(file.format).toBe('json');
+  it('fails validation when a component is misspelt (the check can fail)', async () => {
+    const broken = join(tmp, 'jaeger-broken.yaml');
+    writeFileSync(
+      broken,
+      readFileSync(JAEGER, 'utf8').replace('jaeger_storage_exporter:\n', 'jaeger_storage_exportr:\n'),
+    );
+    await expect(run(jaegerBinary(), ['validate', '--config', broken], { env })).rejects.toThrow();
+  });
+
+  it('stores OTLP traces in one storage backend that the query API reads', () => {
+    const pipeline = jaeger.service.pipelines.traces!;
+    expect(pipeline.receivers).toEqual(['otlp']);
+    expect(pipeline.exporters).toEqual(['jaeger_storage_exporter']);
+    const exporter = jaeger.exporters!.jaeger_storage_exporter as { trace_storage: string };
+    const query = jaeger.extensions!.jaeger_query as { storage: { traces: string } };
+    expect(query.storage.traces).toBe(exporter.trace_storage);
   });
 });

@@ -4,11 +4,12 @@
  * nothing, and a training request accepted while Kafka is down that completes once it is back.
  */
 import { randomUUID } from 'node:crypto';
+import { request } from 'node:http';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { endpoints, startNamed, stopNamed } from '../../compose/local/stack.js';
-import { eventually, traceBackendSpans } from '../support/stack-clients.js';
+import { eventually, traceBackendTrace } from '../support/stack-clients.js';
 
 const e = endpoints('test');
 const WINDOW = Number(process.env.DRIFT_WINDOW_SIZE ?? '200');
@@ -22,6 +23,33 @@ function gaussianRows(n: number, means: number[], sds: number[], seed: number): 
   const uniform = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) + 0.5) / 4294967296;
   const normal = () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
   return Array.from({ length: n }, () => means.map((m, j) => m + sds[j]! * normal()));
+}
+
+/**
+ * POSTs a body the server will refuse before reading it: the server answers 413 and closes, so the
+ * client's remaining writes fail (EPIPE). What counts is the answer, which arrives first.
+ */
+function postEarlyAnswer(path: string, body: string): Promise<{ status: number; body: { message: string } }> {
+  return new Promise((resolve, reject) => {
+    let answered = false;
+    const req = request(
+      `${e.apiUrl}${path}`,
+      {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        answered = true;
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as { message: string } }));
+      },
+    );
+    req.on('error', (err) => {
+      if (!answered) reject(err);
+    });
+    req.end(body);
+  });
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are checked by assertions
@@ -195,7 +223,7 @@ describe('services on the live stack', () => {
     const spans = await eventually(
       'the training trace in the trace backend',
       async () => {
-        const list = traceBackendSpans(e.traceBackend.file).get(traceId) ?? [];
+        const list = (await traceBackendSpans(e.traceBackend.query, [traceId])).get(traceId) ?? [];
         const services = new Set(list.map((s) => s.service));
         return services.has('pynomaly-api') && services.has('pynomaly-training-worker') ? list : undefined;
       },
@@ -363,7 +391,7 @@ describe('services on the live stack', () => {
         422,
         /column b: "NaN" is not a finite number/,
       ],
-      ['oversize body', () => raw('/api/v1/datasets', huge, 'application/json'), 413, /larger than the limit/],
+      ['oversize body', () => postEarlyAnswer('/api/v1/datasets', huge), 413, /larger than the limit/],
       [
         'wrong content type',
         () => raw('/api/v1/datasets', 'a,b\n1,2\n', 'text/csv'),

@@ -11,7 +11,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { endpoints } from '../../compose/local/stack.js';
-import { eventually, promTargets, traceBackendSpans } from '../support/stack-clients.js';
+import { eventually, promTargets, traceBackendTrace } from '../support/stack-clients.js';
 
 const e = endpoints('test');
 
@@ -59,7 +59,7 @@ describe('local stack smoke test (test profile)', () => {
     expect(rows[0]?.version).toMatch(/^PostgreSQL \d+/);
   });
 
-  it('Collector: accepts an OTLP span and metric; the trace backend stores the span; the metric reaches the Prometheus exporter', async () => {
+  it('Collector: accepts an OTLP span and metric; Jaeger stores the span; the metric reaches the Prometheus exporter', async () => {
     const resource = resourceFromAttributes({ 'service.name': 'stack-smoke', 'service.namespace': 'pynomaly' });
     const spansBefore = await counterValue(`${e.collector.telemetry}/metrics`, 'otelcol_receiver_accepted_spans');
 
@@ -101,10 +101,13 @@ describe('local stack smoke test (test profile)', () => {
 
     const stored = await eventually(
       'the span in the trace backend',
-      async () => traceBackendSpans(e.traceBackend.file).get(traceId),
+      async () => {
+        const spans = await traceBackendTrace(e.traceBackend.query, traceId);
+        return spans.length ? spans : undefined;
+      },
       60_000,
     );
-    console.log(`trace backend holds trace ${traceId}: ${stored.map((s) => `${s.service}/${s.name}`).join(', ')}`);
+    console.log(`Jaeger holds trace ${traceId}: ${stored.map((s) => `${s.service}/${s.name}`).join(', ')}`);
     expect(stored.map((s) => s.name)).toContain('stack-smoke-span');
 
     const exported = await eventually(

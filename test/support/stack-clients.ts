@@ -1,6 +1,5 @@
 // Small clients for the real parts, used by the e2e tests: Prometheus HTTP API, Alertmanager
 // API, the trace backend's files.
-import { existsSync, readFileSync } from 'node:fs';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -54,30 +53,63 @@ export async function promQuery(prometheusUrl: string, query: string): Promise<P
   return body.data.result;
 }
 
-/** Every span id in the trace backend's OTLP JSON lines file, by trace id. */
-export function traceBackendSpans(
-  file: string,
-): Map<string, { name: string; service: string; spanId: string; parentSpanId: string }[]> {
-  const out = new Map<string, { name: string; service: string; spanId: string; parentSpanId: string }[]>();
-  if (!existsSync(file)) return out;
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    const doc = JSON.parse(line) as {
-      resourceSpans?: {
-        resource?: { attributes?: { key: string; value: { stringValue?: string } }[] };
-        scopeSpans?: { spans?: { traceId: string; spanId: string; parentSpanId?: string; name: string }[] }[];
-      }[];
-    };
-    for (const rs of doc.resourceSpans ?? []) {
-      const service = rs.resource?.attributes?.find((a) => a.key === 'service.name')?.value.stringValue ?? '';
-      for (const ss of rs.scopeSpans ?? []) {
-        for (const span of ss.spans ?? []) {
-          const list = out.get(span.traceId) ?? [];
-          list.push({ name: span.name, service, spanId: span.spanId, parentSpanId: span.parentSpanId ?? '' });
-          out.set(span.traceId, list);
-        }
+export interface StoredSpan {
+  traceId: string;
+  spanId: string;
+  parentSpanId: string;
+  name: string;
+  service: string;
+  /** OTLP span kind: 1 internal, 2 server, 3 client, 4 producer, 5 consumer. */
+  kind: number;
+}
+
+interface OtlpTraces {
+  resourceSpans?: {
+    resource?: { attributes?: { key: string; value: { stringValue?: string } }[] };
+    scopeSpans?: {
+      spans?: { traceId: string; spanId: string; parentSpanId?: string; name: string; kind?: number }[];
+    }[];
+  }[];
+}
+
+function flattenOtlp(doc: OtlpTraces): StoredSpan[] {
+  const out: StoredSpan[] = [];
+  for (const rs of doc.resourceSpans ?? []) {
+    const service = rs.resource?.attributes?.find((a) => a.key === 'service.name')?.value.stringValue ?? '';
+    for (const ss of rs.scopeSpans ?? []) {
+      for (const span of ss.spans ?? []) {
+        out.push({
+          traceId: span.traceId,
+          spanId: span.spanId,
+          parentSpanId: span.parentSpanId ?? '',
+          name: span.name,
+          service,
+          kind: span.kind ?? 0,
+        });
       }
     }
+  }
+  return out;
+}
+
+/**
+ * One trace as the trace backend (Jaeger v2) stores it, read through its query API (api/v3
+ * answers in OTLP JSON). Empty when Jaeger does not have it (yet).
+ */
+export async function traceBackendTrace(queryUrl: string, traceId: string): Promise<StoredSpan[]> {
+  const res = await fetch(`${queryUrl}/api/v3/traces/${traceId}`);
+  if (res.status === 404) return [];
+  if (!res.ok) throw new Error(`Jaeger query for trace ${traceId} answered ${res.status}: ${await res.text()}`);
+  const body = (await res.json()) as { result?: OtlpTraces };
+  return flattenOtlp(body.result ?? {});
+}
+
+/** Several traces at once, by trace id (ids Jaeger does not have map to no entry). */
+export async function traceBackendSpans(queryUrl: string, traceIds: string[]): Promise<Map<string, StoredSpan[]>> {
+  const out = new Map<string, StoredSpan[]>();
+  for (const id of traceIds) {
+    const spans = await traceBackendTrace(queryUrl, id);
+    if (spans.length) out.set(id, spans);
   }
   return out;
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { cacheDir } from '../paths.js';
 import { ensureCollector } from './collector.js';
 import { ensureDebianPackages } from './debian.js';
+import { ensureJaeger } from './jaeger.js';
 import { ensureKafka } from './kafka.js';
 
 export async function installAll(): Promise<void> {
@@ -12,4 +13,5 @@ export async function installAll(): Promise<void> {
   await ensureDebianPackages(logDir);
   await ensureKafka(logDir);
   await ensureCollector(logDir);
+  await ensureJaeger(logDir);
 }

@@ -223,7 +223,7 @@ describe('services on the live stack', () => {
     const spans = await eventually(
       'the training trace in the trace backend',
       async () => {
-        const list = (await traceBackendSpans(e.traceBackend.query, [traceId])).get(traceId) ?? [];
+        const list = await traceBackendTrace(e.traceBackend.query, traceId);
         const services = new Set(list.map((s) => s.service));
         return services.has('pynomaly-api') && services.has('pynomaly-training-worker') ? list : undefined;
       },

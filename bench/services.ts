@@ -359,14 +359,14 @@ export async function benchCollector(sc: StackContext): Promise<Part> {
   const rows: Section['rows'] = [];
   let best = 0;
   let peak = 0;
-  let refusedAt: number | null = null;
-  let limitedBy = 'the highest step tried';
+  let limitedBy = 'nothing: every step tried was clean';
   for (const rate of steps) {
     const refused0 = await refusedSpans(e.telemetry);
     const reqPerS = rate / perRequest;
     const total = Math.round(reqPerS * seconds);
     let accepted = 0;
     let rejected = 0;
+    let backlog = 0;
     let inflight = 0;
     const t0 = Date.now();
     const sends: Promise<void>[] = [];
@@ -375,7 +375,8 @@ export async function benchCollector(sc: StackContext): Promise<Part> {
       const wait = due - Date.now();
       if (wait > 0) await sleep(wait);
       if (inflight > 64) {
-        rejected += perRequest; // the client cannot even hand it over: count as not accepted
+        // The Collector answers slower than we send: backpressure, not a refusal. Not sent.
+        backlog += perRequest;
         continue;
       }
       inflight++;
@@ -407,18 +408,16 @@ export async function benchCollector(sc: StackContext): Promise<Part> {
     const m = pid ? processMemory(pid) : undefined;
     if (m) peak = Math.max(peak, m.rssMiB, m.hwmMiB);
     const achieved = accepted / elapsed;
-    rows.push([rate, Math.round(achieved), accepted, rejected, refused, m ? Math.round(m.rssMiB) : '–']);
+    rows.push([rate, Math.round(achieved), accepted, rejected, refused, backlog, m ? Math.round(m.rssMiB) : '–']);
     sc.log(
-      `collector ${rate} spans/s: accepted ${accepted} (${achieved.toFixed(0)}/s), rejected ${rejected}, refused ${refused}`,
+      `collector ${rate} spans/s: accepted ${accepted} (${achieved.toFixed(0)}/s), rejected ${rejected}, refused ${refused}, not sent (backlog) ${backlog}`,
     );
     if (rejected > 0 || refused > 0) {
-      refusedAt = rate;
       limitedBy = `refusals at ${rate} spans/s`;
       break;
     }
-    if (achieved < rate * 0.85) {
-      best = Math.max(best, achieved);
-      limitedBy = `the sender could not reach ${rate} spans/s (achieved ${achieved.toFixed(0)}): client-bound on this 2-core machine`;
+    if (backlog > 0 || achieved < rate * 0.85) {
+      limitedBy = `${rate} spans/s, where only ${achieved.toFixed(0)}/s got through: ${backlog > 0 ? `more than 64 requests were waiting for an answer (${backlog} spans not sent), i.e. the Collector (and this sender) ran out of CPU on the shared 2 cores before any refusal` : 'the sender could not keep the pace'}`;
       break;
     }
     best = achieved;
@@ -432,7 +431,7 @@ export async function benchCollector(sc: StackContext): Promise<Part> {
     ratio: null,
     goal: 'report (memory_limiter 512 MiB)',
     met: null,
-    note: `OTLP/HTTP JSON, ${perRequest} spans per request, ${seconds} s per step; stopped at ${limitedBy}${refusedAt === null ? '' : ''}; peak RSS (VmHWM) ${peak.toFixed(0)} MiB against the 512 MiB memory_limiter`,
+    note: `OTLP/HTTP JSON, ${perRequest} spans per request, ${seconds} s per step; ramp stopped at ${limitedBy}; peak RSS (VmHWM) ${peak.toFixed(0)} MiB against the 512 MiB memory_limiter`,
   };
   return {
     figures: [fig],

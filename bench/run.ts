@@ -148,7 +148,7 @@ async function main(): Promise<void> {
           ratio: null,
           goal: 'report',
           met: null,
-          note: 'measured in full mode only: the configured floor alone (export + scrape + evaluation + for: 1m + group_wait) is about 2 minutes, too long for the 10-minute quick run',
+          note: 'measured in full mode only (`npm run bench`; last full stack run in bench/results/full-stack-run.md): the configured floor alone (for 1m + group_wait 30s, plus up to a scrape and two evaluation intervals) is 90–135 s, too long for the 10-minute quick run',
         });
     }
   }

@@ -12,6 +12,7 @@ import {
   type Component,
   type Context,
 } from './components.js';
+import { containerControl, containersMode } from './containers.js';
 import { assertPortFree, waitUntil } from './health.js';
 import { postgresDataDir, projectRoot, type Profile } from './paths.js';
 import { port } from './ports.js';
@@ -60,11 +61,16 @@ export async function stopComponent(ctx: Context, c: Component): Promise<'stoppe
 }
 
 /** SIGKILL, for fault tests: no shutdown hooks run. */
-export function killComponent(profile: Profile, name: string): boolean {
+export async function killComponent(profile: Profile, name: string): Promise<boolean> {
+  if (containersMode()) {
+    await containerControl.kill(name);
+    return true;
+  }
   return killByPidFile(pidFile(context(profile), componentByName(name).name));
 }
 
 export async function restartComponent(profile: Profile, name: string): Promise<void> {
+  if (containersMode()) return containerControl.restart(name);
   const ctx = context(profile);
   const c = componentByName(name);
   await stopComponent(ctx, c);
@@ -72,10 +78,12 @@ export async function restartComponent(profile: Profile, name: string): Promise<
 }
 
 export async function startNamed(profile: Profile, name: string): Promise<void> {
+  if (containersMode()) return containerControl.start(name);
   await startComponent(context(profile), componentByName(name));
 }
 
 export async function stopNamed(profile: Profile, name: string): Promise<void> {
+  if (containersMode()) return containerControl.stop(name);
   await stopComponent(context(profile), componentByName(name));
 }
 

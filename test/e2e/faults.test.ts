@@ -299,7 +299,7 @@ describe('faults under traffic', () => {
         7000,
       );
       queueAtKill = await exposedValue(collectorMetrics, 'otelcol_exporter_queue_size', TRACES_EXPORTER);
-      expect(killComponent('test', 'otel-collector')).toBe(true);
+      expect(await killComponent('test', 'otel-collector')).toBe(true);
       whileDown = await tracedTraffic(10);
     } finally {
       await startNamed('test', 'otel-collector');
@@ -416,7 +416,7 @@ describe('faults under traffic', () => {
     let killedWhile = running.state;
     try {
       killedWhile = (await api.expect<Job>(200, 'GET', `/api/v1/jobs/${train.body.id}`)).body.state;
-      expect(killComponent('test', 'training-worker')).toBe(true);
+      expect(await killComponent('test', 'training-worker')).toBe(true);
     } finally {
       await startNamed('test', 'training-worker');
     }

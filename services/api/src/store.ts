@@ -50,6 +50,30 @@ export interface ApiStore {
   listAlerts(opts: { limit: number; status?: 'firing' | 'resolved' | undefined }): Promise<AlertRecord[]>;
 }
 
+/** Target size of one detections.scored event: far below the broker's 1 MiB message limit. */
+export const DETECTIONS_EVENT_BYTES = 256 * 1024;
+
+/** Splits a large detect request into events of bounded size (in row order). */
+export function chunkDetections(
+  payload: Payload<'detections.scored'>,
+  maxBytes = DETECTIONS_EVENT_BYTES,
+): Payload<'detections.scored'>[] {
+  const size = Buffer.byteLength(JSON.stringify(payload));
+  const parts = Math.ceil(size / maxBytes);
+  if (parts <= 1) return [payload];
+  const per = Math.ceil(payload.rows.length / parts);
+  const out: Payload<'detections.scored'>[] = [];
+  for (let i = 0; i < payload.rows.length; i += per) {
+    out.push({
+      ...payload,
+      rows: payload.rows.slice(i, i + per),
+      scores: payload.scores.slice(i, i + per),
+      labels: payload.labels.slice(i, i + per),
+    });
+  }
+  return out;
+}
+
 export class PgStore implements ApiStore {
   constructor(
     private readonly pool: Pool,
@@ -105,11 +129,11 @@ export class PgStore implements ApiStore {
   }
 
   async recordDetections(detectorId: string, payload: Payload<'detections.scored'>): Promise<void> {
-    await enqueueEvent(
-      this.pool,
-      this.topics['detections.scored'],
-      makeEvent('detections.scored', detectorId, payload),
-    );
+    await withTransaction(this.pool, async (client) => {
+      for (const part of chunkDetections(payload)) {
+        await enqueueEvent(client, this.topics['detections.scored'], makeEvent('detections.scored', detectorId, part));
+      }
+    });
     this.onEnqueued();
   }
 

@@ -60,3 +60,17 @@ describe('event envelopes', () => {
     expect(topicNames('x')).toMatchObject({ 'training.requested': 'x.training.requested', dlq: 'x.dlq' });
   });
 });
+
+describe('event size limits', () => {
+  it('rejects an oversized control event before parsing it', () => {
+    const e = makeEvent('training.requested', detectorId, {
+      jobId: randomUUID(),
+      datasetId: randomUUID(),
+      algorithm: 'isolation_forest',
+      parameters: { padding: 'x'.repeat(100 * 1024) },
+    });
+    const r = parseEvent(JSON.stringify(e), ['training.requested']);
+    expect(r).toMatchObject({ ok: false, reason: 'oversized' });
+    expect(!r.ok && r.error).toMatch(/at most 65536/);
+  });
+});

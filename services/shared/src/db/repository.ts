@@ -476,7 +476,7 @@ export async function enqueueOutbox(q: Queryable, m: OutboxMessage): Promise<voi
 export async function claimOutbox(q: Queryable, limit: number): Promise<OutboxRow[]> {
   const r = await q.query<OutboxRow>(
     `SELECT id, event_id AS "eventId", topic, key, value, headers, attempts FROM outbox
-     WHERE sent_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+     WHERE sent_at IS NULL AND dead_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
     [limit],
   );
   return r.rows;
@@ -496,8 +496,18 @@ export async function markOutboxFailed(q: Queryable, ids: number[], error: strin
   ]);
 }
 
+/** Sets a row aside that Kafka will never accept, so it stops blocking the rows behind it. */
+export async function markOutboxDead(q: Queryable, ids: number[], error: string): Promise<void> {
+  await q.query(
+    `UPDATE outbox SET dead_at = now(), attempts = attempts + 1, last_error = $2 WHERE id = ANY($1::bigint[])`,
+    [ids, error.slice(0, 2000)],
+  );
+}
+
 export async function countOutboxPending(q: Queryable): Promise<number> {
-  const r = await q.query<{ n: number }>(`SELECT count(*)::int AS n FROM outbox WHERE sent_at IS NULL`);
+  const r = await q.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM outbox WHERE sent_at IS NULL AND dead_at IS NULL`,
+  );
   return r.rows[0]?.n ?? 0;
 }
 
@@ -528,7 +538,7 @@ export async function stateSnapshot(q: Queryable): Promise<StateSnapshot> {
     q.query<{ type: string; seconds: number }>(
       `SELECT type, EXTRACT(EPOCH FROM now() - min(created_at))::float8 AS seconds FROM jobs WHERE state = 'queued' GROUP BY 1`,
     ),
-    q.query<{ n: number }>(`SELECT count(*)::int AS n FROM outbox WHERE sent_at IS NULL`),
+    q.query<{ n: number }>(`SELECT count(*)::int AS n FROM outbox WHERE sent_at IS NULL AND dead_at IS NULL`),
     q.query<{ detectorId: string; version: number; ageSeconds: number }>(
       `SELECT DISTINCT ON (detector_id) detector_id AS "detectorId", version,
          EXTRACT(EPOCH FROM now() - created_at)::float8 AS "ageSeconds"

@@ -99,9 +99,21 @@ export interface Envelope<T extends EventType = EventType> {
   payload: Payload<T>;
 }
 
+/**
+ * Largest encoded event we accept per type. Control events are a few hundred bytes; scored rows
+ * are chunked by the API to stay well under the broker's 1 MiB message limit.
+ */
+export const MAX_EVENT_BYTES: Record<EventType, number> = {
+  'training.requested': 64 * 1024,
+  'training.completed': 64 * 1024,
+  'training.failed': 64 * 1024,
+  'detections.scored': 1024 * 1024,
+  'drift.detected': 64 * 1024,
+};
+
 export type EventParseFailure = {
   ok: false;
-  reason: 'unparseable' | 'invalid_schema' | 'unsupported_version' | 'unexpected_type';
+  reason: 'unparseable' | 'invalid_schema' | 'unsupported_version' | 'unexpected_type' | 'oversized';
   error: string;
 };
 export type EventParseResult<T extends EventType> = { ok: true; event: Envelope<T> } | EventParseFailure;
@@ -118,6 +130,15 @@ export function parseEvent<T extends EventType>(
   expected: readonly T[],
 ): EventParseResult<T> {
   if (raw === null || raw.length === 0) return { ok: false, reason: 'unparseable', error: 'empty message value' };
+  const size = typeof raw === 'string' ? Buffer.byteLength(raw) : raw.length;
+  const limit = Math.max(...expected.map((t) => MAX_EVENT_BYTES[t]));
+  if (size > limit) {
+    return {
+      ok: false,
+      reason: 'oversized',
+      error: `message is ${size} bytes; ${expected.join('/')} events may be at most ${limit}`,
+    };
+  }
   let json: unknown;
   try {
     json = JSON.parse(typeof raw === 'string' ? raw : raw.toString('utf8'));

@@ -8,7 +8,14 @@
 import type pg from 'pg';
 import type { Logger } from '../logging.js';
 import { instruments } from '../metrics/instruments.js';
-import { claimOutbox, enqueueOutbox, markOutboxFailed, markOutboxSent, type OutboxMessage } from '../db/repository.js';
+import {
+  claimOutbox,
+  enqueueOutbox,
+  markOutboxDead,
+  markOutboxFailed,
+  markOutboxSent,
+  type OutboxMessage,
+} from '../db/repository.js';
 import { withTransaction, type Queryable } from '../db/pool.js';
 import type { Envelope } from '../events/index.js';
 import { eventHeaders, type MessageSender } from '../kafka/index.js';
@@ -34,6 +41,23 @@ export async function enqueueEvent(q: Queryable, topic: string, event: Envelope)
   await enqueueOutbox(q, message);
 }
 
+/**
+ * kafkajs marks broker errors that retrying cannot fix (MESSAGE_TOO_LARGE, INVALID_RECORD…) as
+ * non-retriable protocol errors, possibly wrapped by the producer's retrier. A lost connection is
+ * never one of them, so a broker outage keeps rows pending.
+ */
+export function isPermanentKafkaError(err: unknown): boolean {
+  for (
+    let e = err as { name?: string; retriable?: boolean; cause?: unknown } | undefined, depth = 0;
+    e && depth < 5;
+    depth++
+  ) {
+    if (e.name === 'KafkaJSProtocolError' && e.retriable === false) return true;
+    e = e.cause as typeof e;
+  }
+  return false;
+}
+
 export class OutboxRelay {
   private running = false;
   private loop: Promise<void> | undefined;
@@ -49,23 +73,37 @@ export class OutboxRelay {
     this.maxBackoffMs = o.maxBackoffMs ?? 5000;
   }
 
-  /** Publishes one batch. Returns how many rows were sent (0 when none pending). */
+  /**
+   * Publishes up to one batch, row by row in id order, and returns how many were sent. A row Kafka
+   * refuses for good (a non-retriable broker error such as "message too large") is set aside as
+   * dead; a transient failure is recorded on its row and ends the batch, so order is kept and the
+   * caller retries later. Outcomes are committed before a failure is rethrown.
+   */
   async relayOnce(): Promise<number> {
-    // The failure is recorded (attempts, last_error) in a committed transaction, then rethrown.
     const outcome = await withTransaction(this.o.pool, async (client) => {
       const rows = await claimOutbox(client, this.batchSize);
-      if (rows.length === 0) return { sent: 0 };
-      const ids = rows.map((r) => r.id);
-      try {
-        await this.o.sender.send(rows.map((r) => ({ topic: r.topic, key: r.key, value: r.value, headers: r.headers })));
-      } catch (err) {
-        await markOutboxFailed(client, ids, (err as Error).message);
-        for (const r of rows) instruments().outboxRelayed.add(1, { topic: r.topic, outcome: 'failed' });
-        return { sent: 0, error: err as Error };
+      let sent = 0;
+      for (const r of rows) {
+        try {
+          await this.o.sender.send([{ topic: r.topic, key: r.key, value: r.value, headers: r.headers }]);
+        } catch (err) {
+          instruments().outboxRelayed.add(1, { topic: r.topic, outcome: 'failed' });
+          if (isPermanentKafkaError(err)) {
+            await markOutboxDead(client, [r.id], (err as Error).message);
+            this.o.logger.error(
+              { err, eventId: r.eventId, topic: r.topic },
+              'Kafka refused an outbox event for good; set aside',
+            );
+            continue;
+          }
+          await markOutboxFailed(client, [r.id], (err as Error).message);
+          return { sent, error: err as Error };
+        }
+        await markOutboxSent(client, [r.id]);
+        instruments().outboxRelayed.add(1, { topic: r.topic, outcome: 'sent' });
+        sent += 1;
       }
-      await markOutboxSent(client, ids);
-      for (const r of rows) instruments().outboxRelayed.add(1, { topic: r.topic, outcome: 'sent' });
-      return { sent: rows.length };
+      return { sent };
     });
     if (outcome.error) throw outcome.error;
     return outcome.sent;

@@ -8,6 +8,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { STATUS_CODES } from 'node:http';
+import { isTransientInfrastructureError } from '@pynomaly/shared';
 
 export class ApiError extends Error {
   constructor(
@@ -121,6 +122,13 @@ export function installErrorHandler(app: FastifyInstance): void {
         return reply.status(429).send(body(429, 'rate_limited', err.message));
       }
       return reply.status(err.statusCode).send(body(err.statusCode, 'bad_request', err.message));
+    }
+    if (isTransientInfrastructureError(err)) {
+      request.log.warn({ err }, 'database unavailable');
+      return reply
+        .status(503)
+        .header('retry-after', '5')
+        .send(body(503, 'unavailable', 'the database is unavailable; retry shortly (nothing was stored)'));
     }
     request.log.error({ err }, 'unhandled error');
     return reply.status(500).send(body(500, 'internal', 'internal server error'));

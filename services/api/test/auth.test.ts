@@ -93,3 +93,23 @@ describe('rate limiting', () => {
     expect((await app!.inject({ url: '/health/live' })).statusCode).toBe(200);
   });
 });
+
+describe('infrastructure failures', () => {
+  it('answers 503 with Retry-After when the database is down, 500 for a bug', async () => {
+    const { FakeStore } = await import('./fake-store.js');
+    const store = new FakeStore();
+    let failure: Error = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    store.listDatasets = async () => {
+      throw failure;
+    };
+    ({ app } = await testApp({ store }));
+    const down = await app.inject({ url: '/api/v1/datasets', headers: { 'x-api-key': API_KEY } });
+    expect(down.statusCode).toBe(503);
+    expect(down.headers['retry-after']).toBe('5');
+    expect(down.json().message).toMatch(/database is unavailable/);
+    failure = new TypeError('boom');
+    const bug = await app.inject({ url: '/api/v1/datasets', headers: { 'x-api-key': API_KEY } });
+    expect(bug.statusCode).toBe(500);
+    expect(bug.json().message).toBe('internal server error');
+  });
+});

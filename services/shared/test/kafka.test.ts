@@ -7,6 +7,7 @@ import {
   extractTraceContext,
   headerString,
   injectTraceHeaders,
+  isTransientInfrastructureError,
   PermanentError,
   processMessage,
   type ConsumedMessage,
@@ -159,6 +160,32 @@ describe('retries and dead-lettering', () => {
     expect(calls).toBe(1);
     expect(outcome).toMatchObject({ outcome: 'dead_lettered', reason: 'invalid_schema', attempts: 1 });
     expect(headerString(dlq.sent[0]!.headers as never, 'dlq-error')).toBe('payload.jobId: Invalid UUID');
+  });
+
+  it('waits out an infrastructure outage without spending attempts or dead-lettering', async () => {
+    const dlq = new FakeSender();
+    let calls = 0;
+    const outcome = await processMessage(
+      message({}),
+      async () => {
+        calls += 1;
+        if (calls <= 6)
+          throw Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' });
+        if (calls === 7)
+          throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+      },
+      opts(dlq),
+    );
+    expect(outcome).toEqual({ outcome: 'processed', attempts: 1 });
+    expect(calls).toBe(8);
+    expect(dlq.sent).toEqual([]);
+  });
+
+  it('classifies infrastructure errors apart from bugs and bad data', () => {
+    expect(isTransientInfrastructureError(Object.assign(new Error('x'), { code: '08006' }))).toBe(true);
+    expect(isTransientInfrastructureError(new Error('Connection terminated unexpectedly'))).toBe(true);
+    expect(isTransientInfrastructureError(Object.assign(new Error('dup'), { code: '23505' }))).toBe(false);
+    expect(isTransientInfrastructureError(new TypeError('x is undefined'))).toBe(false);
   });
 
   it('does not report success when the DLQ cannot be written (the message is redelivered)', async () => {

@@ -199,6 +199,23 @@ export interface ConsumedMessage {
   headers: IHeaders;
 }
 
+/**
+ * Failures of the infrastructure under the handler (Postgres restarting, a dropped connection) say
+ * nothing about the message: the consumer waits them out instead of dead-lettering good data.
+ */
+export function isTransientInfrastructureError(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  const code = typeof e?.code === 'string' ? e.code : '';
+  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN'].includes(code))
+    return true;
+  // SQLSTATE classes 08 (connection exception), 57P0x (operator intervention: shutdown, restart), 53 (resources).
+  if (/^(08|53)...$/.test(code) || /^57P0[1-4]$/.test(code)) return true;
+  const message = typeof e?.message === 'string' ? e.message : '';
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|the database system is (starting up|shutting down|in recovery mode)/i.test(
+    message,
+  );
+}
+
 export interface RetryPolicy {
   maxAttempts: number;
   initialBackoffMs: number;
@@ -206,6 +223,8 @@ export interface RetryPolicy {
 }
 
 export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 4, initialBackoffMs: 250, maxBackoffMs: 4000 };
+/** Longest wait between attempts while the infrastructure is down. */
+const MAX_INFRA_BACKOFF_MS = 5000;
 
 export interface ProcessOptions {
   groupId: string;
@@ -286,6 +305,7 @@ export async function processMessage(
     parent,
     async (span) => {
       let attempts = 0;
+      let infraWaits = 0;
       let lastError: Error | undefined;
       let reason = 'processing_failed';
       try {
@@ -300,6 +320,18 @@ export async function processMessage(
             if (err instanceof PermanentError) {
               reason = err.reason;
               break;
+            }
+            if (isTransientInfrastructureError(err)) {
+              // Not the message's fault: do not spend its attempts; wait and try again.
+              infraWaits += 1;
+              attempts -= 1;
+              o.logger.warn(
+                { err, topic: msg.topic, offset: msg.offset, infraWaits },
+                'infrastructure unavailable; retrying',
+              );
+              await sleep(Math.min(MAX_INFRA_BACKOFF_MS, policy.initialBackoffMs * 2 ** Math.min(infraWaits, 8)));
+              await o.heartbeat?.();
+              continue;
             }
             o.logger.warn({ err, topic: msg.topic, offset: msg.offset, attempt: attempts }, 'message handler failed');
             if (attempts < policy.maxAttempts) {

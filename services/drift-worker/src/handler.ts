@@ -7,7 +7,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { trace } from '@opentelemetry/api';
-import { compareToReference, type DriftResult, type DriftThresholds, type ReferenceProfile } from '@pynomaly/algorithms';
+import {
+  compareToReference,
+  type DriftResult,
+  type DriftThresholds,
+  type ReferenceProfile,
+} from '@pynomaly/algorithms';
 import {
   CONSUMER_GROUPS,
   enqueueEvent,
@@ -39,9 +44,11 @@ const GROUP = CONSUMER_GROUPS.driftWorker;
 export function driftHandler(deps: DriftHandlerDeps): MessageHandler {
   return async (msg) => {
     const parsed = parseEvent(msg.value, ['detections.scored', 'training.completed']);
-    if (!parsed.ok) throw new PermanentError(parsed.reason === 'unexpected_type' ? 'invalid_schema' : parsed.reason, parsed.error);
+    if (!parsed.ok)
+      throw new PermanentError(parsed.reason === 'unexpected_type' ? 'invalid_schema' : parsed.reason, parsed.error);
     const event = parsed.event;
-    if (event.type === 'training.completed') await handleTrainingCompleted(deps, event as Envelope<'training.completed'>);
+    if (event.type === 'training.completed')
+      await handleTrainingCompleted(deps, event as Envelope<'training.completed'>);
     else await handleDetections(deps, event as Envelope<'detections.scored'>);
   };
 }
@@ -56,11 +63,17 @@ async function handleTrainingCompleted(deps: DriftHandlerDeps, event: Envelope<'
     // Only move forward: an older model's completion arriving late must not reset a newer window.
     if (!current || current.version <= model.version) await repo.resetDriftWindow(client, event.detectorId, model.id);
   });
-  deps.logger.info({ detectorId: event.detectorId, modelId: event.payload.modelId }, 'drift window reset for new model');
+  deps.logger.info(
+    { detectorId: event.detectorId, modelId: event.payload.modelId },
+    'drift window reset for new model',
+  );
 }
 
 export function namedResult(result: DriftResult, featureNames: string[]) {
-  return { ...result, features: result.features.map((f) => ({ ...f, name: featureNames[f.feature] ?? String(f.feature) })) };
+  return {
+    ...result,
+    features: result.features.map((f) => ({ ...f, name: featureNames[f.feature] ?? String(f.feature) })),
+  };
 }
 
 async function evaluateWindow(
@@ -118,14 +131,22 @@ async function evaluateWindow(
         datasetDrift: result.datasetDrift,
         scoreDrift,
         anomalyRateDrift,
-        driftedFeatures: result.features.filter((f) => f.drifted).map((f) => model.featureNames[f.feature] ?? String(f.feature)),
+        driftedFeatures: result.features
+          .filter((f) => f.drifted)
+          .map((f) => model.featureNames[f.feature] ?? String(f.feature)),
       }),
     );
   }
   instruments().driftChecks.add(1, { detector_id: model.detectorId, result: drifting ? 'drift' : 'no_drift' });
   instruments().driftCheckDuration.record((performance.now() - started) / 1000);
   deps.logger.info(
-    { detectorId: model.detectorId, reportId: report.id, driftShare: result.driftShare, datasetDrift: result.datasetDrift, scoreDrift },
+    {
+      detectorId: model.detectorId,
+      reportId: report.id,
+      driftShare: result.driftShare,
+      datasetDrift: result.datasetDrift,
+      scoreDrift,
+    },
     'drift report stored',
   );
   return drifting;
@@ -141,7 +162,10 @@ async function handleDetections(deps: DriftHandlerDeps, event: Envelope<'detecti
       throw new PermanentError('invalid_schema', `model ${p.modelId} of detector ${event.detectorId} does not exist`);
     }
     if (p.featureNames.length !== model.featureNames.length) {
-      throw new PermanentError('invalid_schema', `rows have ${p.featureNames.length} features, model ${model.id} has ${model.featureNames.length}`);
+      throw new PermanentError(
+        'invalid_schema',
+        `rows have ${p.featureNames.length} features, model ${model.id} has ${model.featureNames.length}`,
+      );
     }
     const window = await repo.lockDriftWindow(client, event.detectorId, model.id);
     if (window.modelId !== model.id) {

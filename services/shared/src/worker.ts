@@ -59,7 +59,9 @@ export function startMetricsServer(
     }
     if (path === '/health/ready') {
       const ok = ready();
-      res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: ok ? 'ok' : 'unavailable' }));
+      res
+        .writeHead(ok ? 200 : 503, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ status: ok ? 'ok' : 'unavailable' }));
       return;
     }
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
@@ -88,7 +90,13 @@ export async function runWorker(config: Config, telemetry: Telemetry, spec: Work
   const scrape = spec.scrape(ctx);
 
   let consumer: Consumer | undefined;
-  const server = await startMetricsServer(config.metrics.host, config.metrics.port, scrape, () => consumer !== undefined, logger);
+  const server = await startMetricsServer(
+    config.metrics.host,
+    config.metrics.port,
+    scrape,
+    () => consumer !== undefined,
+    logger,
+  );
   logger.info({ host: config.metrics.host, port: config.metrics.port }, 'metrics endpoint listening');
   relay.start();
 

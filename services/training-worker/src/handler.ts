@@ -32,18 +32,25 @@ export interface TrainingHandlerDeps {
 export function trainingHandler(deps: TrainingHandlerDeps): MessageHandler {
   return async (msg) => {
     const parsed = parseEvent(msg.value, ['training.requested']);
-    if (!parsed.ok) throw new PermanentError(parsed.reason === 'unexpected_type' ? 'invalid_schema' : parsed.reason, parsed.error);
+    if (!parsed.ok)
+      throw new PermanentError(parsed.reason === 'unexpected_type' ? 'invalid_schema' : parsed.reason, parsed.error);
     await handleTrainingRequested(deps, parsed.event);
   };
 }
 
-export async function handleTrainingRequested(deps: TrainingHandlerDeps, event: Envelope<'training.requested'>): Promise<void> {
+export async function handleTrainingRequested(
+  deps: TrainingHandlerDeps,
+  event: Envelope<'training.requested'>,
+): Promise<void> {
   const { pool, logger, topics } = deps;
   const { jobId } = event.payload;
   const existing = await repo.getJob(pool, jobId);
   if (!existing) throw new PermanentError('invalid_schema', `job ${jobId} does not exist`);
   if (existing.detectorId !== event.detectorId) {
-    throw new PermanentError('invalid_schema', `job ${jobId} belongs to detector ${existing.detectorId}, not ${event.detectorId}`);
+    throw new PermanentError(
+      'invalid_schema',
+      `job ${jobId} belongs to detector ${existing.detectorId}, not ${event.detectorId}`,
+    );
   }
   const job = await repo.markJobRunning(pool, jobId);
   if (!job) {
@@ -89,7 +96,11 @@ export async function handleTrainingRequested(deps: TrainingHandlerDeps, event: 
       await withTransaction(pool, async (client) => {
         const updated = await repo.markJobFailed(client, jobId, reason);
         if (!updated) return;
-        await enqueueEvent(client, topics['training.failed'], makeEvent('training.failed', event.detectorId, { jobId, reason }));
+        await enqueueEvent(
+          client,
+          topics['training.failed'],
+          makeEvent('training.failed', event.detectorId, { jobId, reason }),
+        );
       });
       deps.onEnqueued();
       instruments().trainingRuns.add(1, { algorithm, outcome: 'failed' });

@@ -159,7 +159,7 @@ const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
   fc.constantFrom(null, true, false, 0, -1, 2 ** 53 + 1, -(2 ** 63), 1e308, -1e308, 5e-324, [], {}, [[]], [{}]),
   fc.jsonValue({ maxDepth: 4 }),
   // Deep nesting: parsers and validators that recurse must not fall over.
-  fc.integer({ min: 100, max: 5000 }).map((n) => JSON.parse('['.repeat(n) + ']'.repeat(n)) as unknown),
+  fc.integer({ min: 50, max: 500 }).map((n) => JSON.parse('['.repeat(n) + ']'.repeat(n)) as unknown),
   fc.constant(JSON.parse('{"__proto__": {"polluted": true}, "constructor": {"prototype": {"x": 1}}}') as unknown),
   fc.array(fc.double(), { minLength: 500, maxLength: 5000 }),
 );
@@ -272,6 +272,17 @@ function requestArb(op: Operation): fc.Arbitrary<FuzzRequest> {
         .map(([type, text]) => ({ kind: 'content-type', body: text, type })),
     },
     { weight: 1, arbitrary: fc.constant({ kind: 'no-body', body: undefined as string | undefined, type: '' }) },
+    {
+      // Nesting far deeper than any value above: as text, it only has to be parsed.
+      weight: 1,
+      arbitrary: fc
+        .tuple(fc.integer({ min: 1000, max: 100_000 }), fc.constantFrom('[]', '{}'))
+        .map(([n, [open, close]]) => ({
+          kind: 'deep-json',
+          body: open!.repeat(n) + close!.repeat(n),
+          type: 'application/json',
+        })),
+    },
   );
   return fc.tuple(pathArb(op), queryArb(op), auth, body).map(([path, query, headers, b]) => ({
     method: op.method,
@@ -338,11 +349,18 @@ beforeAll(async () => {
   });
   api.stdout!.pipe(out);
   api.stderr!.pipe(out);
-  await eventually(
-    'the fuzz API instance ready',
-    async () => ((await fetch(`${apiUrl}/health/ready`)).status === 200 ? true : undefined),
-    90_000,
+  const exited = new Promise<never>((_, reject) =>
+    api.once('exit', (code) => reject(new Error(`the fuzz API instance exited (${code}); see ${logDir}/stdout.txt`))),
   );
+  exited.catch(() => undefined);
+  await Promise.race([
+    exited,
+    eventually(
+      'the fuzz API instance ready',
+      async () => ((await fetch(`${apiUrl}/health/ready`)).status === 200 ? true : undefined),
+      90_000,
+    ),
+  ]);
   const doc = (await (await fetch(`${apiUrl}/docs/json`)).json()) as Parameters<typeof operationsOf>[0];
   operations = operationsOf(doc);
 }, 120_000);

@@ -30,6 +30,7 @@ export interface Part {
 }
 
 const TREES = 100;
+const ROUNDS = (ctx: BenchContext) => (ctx.quick ? 2 : 3);
 const SAMPLES = 256;
 const SEED = 7;
 
@@ -54,7 +55,7 @@ export function benchIsolationForest(ctx: BenchContext): Part {
         [100_000, 10],
         [100_000, 50],
       ];
-  const repeats = (rows: number) => (rows >= 100_000 ? (ctx.quick ? 2 : 3) : ctx.quick ? 3 : 5);
+  const repeats = (rows: number) => (rows >= 100_000 ? (ctx.quick ? 1 : 2) : ctx.quick ? 2 : 3);
   const rows: Section['rows'] = [];
   const fitRatios: number[] = [];
   const scoreRatios: number[] = [];
@@ -66,24 +67,36 @@ export function benchIsolationForest(ctx: BenchContext): Part {
     const r = repeats(n);
     // Warm up the JIT on this shape first: the service is long-running, so steady state is what counts.
     scoreIsolationForest(fitIsolationForest(ds.x, { nEstimators: 10, maxSamples: SAMPLES, seed: 1 }), ds.x);
-    const fit = timeIt(() => fitIsolationForest(ds.x, { nEstimators: TREES, maxSamples: SAMPLES, seed: SEED }), r);
-    const score = timeIt(() => scoreIsolationForest(fit.out, ds.x), r);
+    // Rounds alternate ours and theirs so a change in the shared machine's load hits both sides.
+    const fit = { times: [] as number[], out: undefined as unknown as ReturnType<typeof fitIsolationForest> };
+    const score: { times: number[]; out: Float64Array<ArrayBufferLike> } = { times: [], out: new Float64Array(0) };
+    const py: ForestRef = { fit_s: [], score_s: [], auc: NaN };
+    for (let round = 0; round < ROUNDS(ctx); round++) {
+      const f1 = timeIt(() => fitIsolationForest(ds.x, { nEstimators: TREES, maxSamples: SAMPLES, seed: SEED }), r);
+      const s1 = timeIt(() => scoreIsolationForest(f1.out, ds.x), r);
+      fit.times.push(...f1.times);
+      fit.out = f1.out;
+      score.times.push(...s1.times);
+      score.out = s1.out;
+      const ref = runReference<ForestRef>(ctx.python, [
+        {
+          kind: 'iforest',
+          x: ds.xFile,
+          labels: ds.labelsFile,
+          rows: n,
+          cols: d,
+          trees: TREES,
+          samples: SAMPLES,
+          seed: SEED,
+          repeats: r,
+        },
+      ]);
+      versions = ref.versions;
+      py.fit_s.push(...ref.results[0]!.fit_s);
+      py.score_s.push(...ref.results[0]!.score_s);
+      py.auc = ref.results[0]!.auc;
+    }
     const auc = rocAuc(score.out, ds.labels);
-    const ref = runReference<ForestRef>(ctx.python, [
-      {
-        kind: 'iforest',
-        x: ds.xFile,
-        labels: ds.labelsFile,
-        rows: n,
-        cols: d,
-        trees: TREES,
-        samples: SAMPLES,
-        seed: SEED,
-        repeats: r,
-      },
-    ]);
-    versions = ref.versions;
-    const py = ref.results[0]!;
     const f = { ours: min(fit.times), theirs: min(py.fit_s) };
     const s = { ours: min(score.times), theirs: min(py.score_s) };
     fitRatios.push(f.theirs / f.ours);
@@ -158,7 +171,7 @@ interface StatRef {
 
 export function benchDriftStatistics(ctx: BenchContext): Part {
   const sizes = ctx.quick ? [10_000, 100_000, 1_000_000] : [10_000, 100_000, 1_000_000];
-  const repeats = (n: number) => (n >= 1_000_000 ? 3 : ctx.quick ? 5 : 10);
+  const repeats = (n: number) => (n >= 1_000_000 ? 2 : ctx.quick ? 3 : 5);
   const per: Record<'ks' | 'wasserstein' | 'psi', { ours: number[]; theirs: number[]; rows: Section['rows'] }> = {
     ks: { ours: [], theirs: [], rows: [] },
     wasserstein: { ours: [], theirs: [], rows: [] },
@@ -172,16 +185,35 @@ export function benchDriftStatistics(ctx: BenchContext): Part {
     const edges = quantileCuts(sorted, 10);
     const refFractions = binFractions(edges, a);
     ksTwoSample(a.subarray(0, 1000), b.subarray(0, 1000));
-    const ks = timeIt(() => ksTwoSample(a, b), r);
-    const w = timeIt(() => wasserstein1(a, b), r);
-    const p = timeIt(() => psi(edges, refFractions, b), r);
-    const ref = runReference<StatRef>(ctx.python, [
-      { kind: 'ks', a: aFile, b: bFile, repeats: r },
-      { kind: 'wasserstein', a: aFile, b: bFile, repeats: r },
-      { kind: 'psi', b: bFile, edges, ref: refFractions, repeats: r },
-    ]);
-    versions = ref.versions;
-    const [pk, pw, pp] = ref.results as [StatRef, StatRef, StatRef];
+    const ks = { times: [] as number[], out: ksTwoSample(a, b) };
+    const w = { times: [] as number[], out: 0 };
+    const p = { times: [] as number[], out: 0 };
+    const pk: StatRef = { s: [], value: NaN };
+    const pw: StatRef = { s: [], value: NaN };
+    const pp: StatRef = { s: [], value: NaN };
+    for (let round = 0; round < ROUNDS(ctx); round++) {
+      ks.times.push(...timeIt(() => ksTwoSample(a, b), r).times);
+      const w1 = timeIt(() => wasserstein1(a, b), r);
+      w.times.push(...w1.times);
+      w.out = w1.out;
+      const p1 = timeIt(() => psi(edges, refFractions, b), r);
+      p.times.push(...p1.times);
+      p.out = p1.out;
+      const ref = runReference<StatRef>(ctx.python, [
+        { kind: 'ks', a: aFile, b: bFile, repeats: r },
+        { kind: 'wasserstein', a: aFile, b: bFile, repeats: r },
+        { kind: 'psi', b: bFile, edges, ref: refFractions, repeats: r },
+      ]);
+      versions = ref.versions;
+      for (const [acc, got] of [
+        [pk, ref.results[0]!],
+        [pw, ref.results[1]!],
+        [pp, ref.results[2]!],
+      ] as const) {
+        acc.s.push(...got.s);
+        acc.value = got.value;
+      }
+    }
     const add = (key: keyof typeof per, oursS: number[], py: StatRef, ourValue: number) => {
       const o = min(oursS);
       const t = min(py.s);

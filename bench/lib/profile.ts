@@ -99,7 +99,9 @@ export async function captureProfile(
     .filter((f) => f.endsWith('.cpuprofile'))
     .map((f) => join(dir, f))
     .filter((f) => statSync(f).mtimeMs >= started - 1000)
-    // tsx's loader runs in a worker thread with its own (small) profile: the biggest file is the main thread.
-    .sort((a, b) => statSync(b).size - statSync(a).size);
+    // tsx's loader runs in a worker thread with its own profile; the main thread is thread 0
+    // (CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile).
+    .filter((f) => /\.\d+\.0\.\d+\.cpuprofile$/.test(f))
+    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
   return files[0];
 }

@@ -18,6 +18,7 @@ import { describe, expect, it } from 'vitest';
 import {
   CatalogFilteringExporter,
   createInstruments,
+  INSTRUMENTATION_METRIC_ATTRIBUTES,
   INSTRUMENTATION_OTLP_METRICS,
   METRICS,
   RUNTIME_METRIC_PREFIXES,
@@ -95,6 +96,14 @@ describe('OTLP metrics', () => {
     const creators = /\.create(Counter|Histogram|UpDownCounter|Gauge|Observable\w*)\s*\(/;
     const offenders = others.filter(([, text]) => creators.test(text)).map(([f]) => relative(ROOT, f));
     expect(offenders).toEqual([]);
+  });
+
+  it('instrumentation metrics keep exactly the attributes that become their catalog labels', () => {
+    for (const name of INSTRUMENTATION_OTLP_METRICS) {
+      const kept = INSTRUMENTATION_METRIC_ATTRIBUTES[name] ?? [];
+      // The Collector's Prometheus exporter turns '.' into '_' in label names.
+      expect(kept.map((k) => k.replace(/\./g, '_'))).toEqual(METRICS.find((m) => m.name === name)!.labels);
+    }
   });
 
   it('the HTTP server duration comes from the http instrumentation the SDK installs', () => {

@@ -19,6 +19,7 @@ import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   AggregationTemporality,
+  createAllowListAttributesProcessor,
   PeriodicExportingMetricReader,
   type InstrumentType,
   type PushMetricExporter,
@@ -69,6 +70,15 @@ export class CatalogFilteringExporter implements PushMetricExporter {
   }
 }
 
+/**
+ * The OTel attributes kept on the instrumentation-emitted catalog metric: the ones whose Prometheus
+ * translation is the catalog's label list. Everything else the instrumentation adds (url.scheme,
+ * network.protocol.version, server.*) would only multiply series.
+ */
+export const INSTRUMENTATION_METRIC_ATTRIBUTES: Readonly<Record<string, readonly string[]>> = {
+  'http.server.request.duration': ['http.request.method', 'http.response.status_code', 'http.route'],
+};
+
 let hookRegistered = false;
 
 export function startTelemetry(opts: TelemetryOptions): Telemetry {
@@ -101,6 +111,10 @@ export function startTelemetry(opts: TelemetryOptions): Telemetry {
   );
   const sdk = new NodeSDK({
     resource,
+    views: Object.entries(INSTRUMENTATION_METRIC_ATTRIBUTES).map(([instrumentName, keys]) => ({
+      instrumentName,
+      attributesProcessors: [createAllowListAttributesProcessor([...keys])],
+    })),
     traceExporter: new OTLPTraceExporter({ url: opts.endpoint }),
     metricReaders: [
       new PeriodicExportingMetricReader({

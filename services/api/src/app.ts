@@ -71,7 +71,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerAuth(app, deps.auth);
 
   if (deps.rateLimit !== false) {
-    const rl = deps.rateLimit ?? { max: 1200, timeWindowMs: 60_000 };
+    const rl = deps.rateLimit ?? { max: 6000, timeWindowMs: 60_000 };
     await app.register(rateLimit, {
       global: true,
       max: rl.max,

@@ -74,6 +74,7 @@ export async function runApi(config: Config, telemetry: Telemetry): Promise<void
     readiness: { postgres: async () => void (await pool.query('SELECT 1')), kafka: kafkaReady },
     version: config.version,
     logger,
+    rateLimit: config.api.rateLimitPerMinute > 0 ? { max: config.api.rateLimitPerMinute, timeWindowMs: 60_000 } : false,
   });
   await app.listen({ host: config.api.host, port: config.api.port });
   logger.info({ host: config.api.host, port: config.api.port }, 'api listening');

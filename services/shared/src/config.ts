@@ -70,6 +70,7 @@ function schemaFor(service: ServiceName) {
       PYNOMALY_API_KEYS: apiKeyList,
       PYNOMALY_AUTH_DISABLED: boolFromEnv,
       PYNOMALY_SCRAPE_TOKEN: z.string().min(1).optional(),
+      PYNOMALY_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(6000),
       LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
       LOG_DIR: z.string().min(1).optional(),
       DRIFT_WINDOW_SIZE: positiveInt.default(500),
@@ -103,7 +104,15 @@ export interface Config {
   database: { url: string; poolMax: number };
   kafka: { brokers: string[]; topicPrefix: string; partitions: number };
   otel: { endpoint: string; metricExportIntervalMs: number; disabled: boolean };
-  api: { host: string; port: number; apiKeys: string[]; authDisabled: boolean; scrapeToken: string | undefined };
+  api: {
+    host: string;
+    port: number;
+    apiKeys: string[];
+    authDisabled: boolean;
+    scrapeToken: string | undefined;
+    /** Requests per minute per client (API key, else address); 0 turns rate limiting off. */
+    rateLimitPerMinute: number;
+  };
   metrics: { host: string; port: number };
   log: { level: string; dir: string | undefined };
   drift: { windowSize: number };
@@ -156,6 +165,7 @@ function toConfig(service: ServiceName, e: RawConfig): Config {
       apiKeys: e.PYNOMALY_API_KEYS,
       authDisabled: e.PYNOMALY_AUTH_DISABLED,
       scrapeToken: e.PYNOMALY_SCRAPE_TOKEN,
+      rateLimitPerMinute: e.PYNOMALY_RATE_LIMIT_PER_MINUTE,
     },
     metrics: { host: e.METRICS_HOST, port: e.METRICS_PORT },
     log: { level: e.LOG_LEVEL, dir: e.LOG_DIR },

@@ -67,6 +67,15 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('reads the per-client rate limit (0 turns it off) and names a bad value', () => {
+    const api = { ...base, PYNOMALY_API_KEYS: 'k' };
+    expect(loadConfig('api', api).api.rateLimitPerMinute).toBe(6000);
+    expect(loadConfig('api', { ...api, PYNOMALY_RATE_LIMIT_PER_MINUTE: '0' }).api.rateLimitPerMinute).toBe(0);
+    expect(errorOf(() => loadConfig('api', { ...api, PYNOMALY_RATE_LIMIT_PER_MINUTE: '-5' })).variables).toEqual([
+      'PYNOMALY_RATE_LIMIT_PER_MINUTE',
+    ]);
+  });
+
   it('workers do not need API keys', () => {
     expect(loadConfig('training-worker', { ...base, PYNOMALY_ENVIRONMENT: 'production' }).environment).toBe(
       'production',

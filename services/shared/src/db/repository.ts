@@ -292,7 +292,8 @@ export async function appendDriftWindowRows(
     `INSERT INTO drift_window_rows (detector_id, model_id, features, score, label)
      SELECT $1, $2, (SELECT array_agg(v::float8) FROM jsonb_array_elements_text(f) AS v), s, l
      FROM jsonb_array_elements($3::jsonb) WITH ORDINALITY AS r(f, i)
-     JOIN unnest($4::float8[], $5::smallint[]) WITH ORDINALITY AS x(s, l, j) ON i = j`,
+     JOIN unnest($4::float8[], $5::smallint[]) WITH ORDINALITY AS x(s, l, j) ON i = j
+     ORDER BY i`,
     [detectorId, modelId, JSON.stringify(rows), scores, labels],
   );
 }

@@ -444,6 +444,7 @@ export async function benchCollector(sc: StackContext): Promise<Part> {
           'accepted',
           'rejected (HTTP)',
           'refused (collector metrics)',
+          'not sent (backlog)',
           'RSS MiB',
         ],
         rows,

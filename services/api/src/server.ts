@@ -64,7 +64,12 @@ export async function runApi(config: Config, telemetry: Telemetry): Promise<void
     }
   };
 
-  const scrape = new ScrapeMetrics({ emitter: 'api', version: config.version, environment: config.environment });
+  const scrape = new ScrapeMetrics({
+    emitter: 'api',
+    version: config.version,
+    environment: config.environment,
+    onCollectError: (metric, err) => logger.warn({ err, metric }, 'scrape gauge not collected'),
+  });
   defineApiGauges(scrape, () => repo.stateSnapshot(pool));
 
   const app = await buildApp({

@@ -32,6 +32,7 @@ await runWorker(config, telemetry, {
       emitter: 'drift-worker',
       version: ctx.config.version,
       environment: ctx.config.environment,
+      onCollectError: (metric, err) => ctx.logger.warn({ err, metric }, 'scrape gauge not collected'),
     });
     defineDriftGauges(scrape, () => repo.driftWindowSizes(ctx.pool));
     return scrape;

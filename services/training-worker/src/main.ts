@@ -33,6 +33,7 @@ await runWorker(config, telemetry, {
       emitter: 'training-worker',
       version: ctx.config.version,
       environment: ctx.config.environment,
+      onCollectError: (metric, err) => ctx.logger.warn({ err, metric }, 'scrape gauge not collected'),
     });
     defineTrainingGauges(scrape, inProgress);
     return scrape;

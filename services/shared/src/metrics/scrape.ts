@@ -20,6 +20,8 @@ export interface ScrapeMetricsOptions {
   environment: string;
   /** Default process/runtime metrics (off in unit tests to keep output small and deterministic). */
   runtimeMetrics?: boolean;
+  /** Told when a gauge could not be collected (it is then absent from that scrape). */
+  onCollectError?: (metric: string, err: unknown) => void;
 }
 
 export class ScrapeMetrics {
@@ -54,13 +56,21 @@ export class ScrapeMetrics {
     if (this.gauges.has(name)) throw new Error(`${name} is already defined`);
     const views: ScrapeView[] = ['all', ...(def.views ?? [])];
     const registers: AnyRegistry[] = views.flatMap((v) => [this.text.get(v)!, this.open.get(v)!]);
+    const onError = this.opts.onCollectError;
     const gauge = new Gauge<string>({
       name: def.name,
       help: def.help,
       labelNames: [...def.labels],
       registers,
       async collect() {
-        await collect(this);
+        try {
+          await collect(this);
+        } catch (err) {
+          // A gauge whose source (Postgres) is down is left out of this scrape rather than failing
+          // the whole endpoint: process metrics and build info still answer, so the target stays up.
+          this.reset();
+          onError?.(def.name, err);
+        }
       },
     });
     this.gauges.set(name, gauge);

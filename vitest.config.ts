@@ -9,7 +9,12 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['services/*/test/**/*.test.ts', 'compose/local/test/**/*.test.ts', 'test/unit/**/*.test.ts'],
+          include: [
+            'services/*/test/**/*.test.ts',
+            'compose/local/test/**/*.test.ts',
+            'test/unit/**/*.test.ts',
+            'bench/test/**/*.test.ts',
+          ],
           testTimeout: 30_000,
         },
       },

@@ -105,6 +105,30 @@ describe('PSI', () => {
     );
   });
 
+  it('bins every value by the number of cuts strictly below it, for any number of cuts', () => {
+    // 1..9 cuts take the unrolled comparison tree, more take the binary search: both must agree
+    // with a plain count, including values equal to a cut and values outside the cut range.
+    const withInf = fc.oneof(finiteDouble, fc.constant(Infinity), fc.constant(-Infinity));
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.integer({ min: -20, max: 20 }), { minLength: 1, maxLength: 14 }),
+        fc.array(fc.oneof(fc.integer({ min: -22, max: 22 }), withInf), { minLength: 1, maxLength: 80 }),
+        (cutList, vals) => {
+          const cuts = [...cutList].sort((a, b) => a - b);
+          const values = Float64Array.from(vals);
+          const expected = new Array<number>(cuts.length + 1).fill(0);
+          for (const v of values) expected[cuts.filter((c) => c < v).length]! += 1 / values.length;
+          const got = binFractions(cuts, values);
+          expect(got).toHaveLength(cuts.length + 1);
+          got.forEach((g, i) => expect(g).toBeCloseTo(expected[i]!, 12));
+        },
+      ),
+      { numRuns: 300 },
+    );
+    expect(() => binFractions([0, 1], Float64Array.of(0.5, NaN))).toThrow(/index 1 is NaN/);
+    expect(() => binFractions([...Array(12).keys()], Float64Array.of(NaN))).toThrow(/index 0 is NaN/);
+  });
+
   it('uses open outer bins, the epsilon floor, and the design bands', () => {
     const cuts = [0];
     // Reference all in the lower bin; current all above: both bins floored at 1e-4.

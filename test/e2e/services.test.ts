@@ -9,7 +9,8 @@ import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { endpoints, startNamed, stopNamed } from '../../compose/local/stack.js';
-import { eventually, traceBackendTrace } from '../support/stack-clients.js';
+import { traceSpans } from '../support/observe.js';
+import { eventually } from '../support/stack-clients.js';
 
 const e = endpoints('test');
 const WINDOW = Number(process.env.DRIFT_WINDOW_SIZE ?? '200');
@@ -223,7 +224,7 @@ describe('services on the live stack', () => {
     const spans = await eventually(
       'the training trace in the trace backend',
       async () => {
-        const list = await traceBackendTrace(e.traceBackend.query, traceId);
+        const list = await traceSpans(e.traceBackend.query, traceId);
         const services = new Set(list.map((s) => s.service));
         return services.has('pynomaly-api') && services.has('pynomaly-training-worker') ? list : undefined;
       },

@@ -11,7 +11,8 @@ import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { endpoints } from '../../compose/local/stack.js';
-import { eventually, promTargets, traceBackendTrace } from '../support/stack-clients.js';
+import { traceSpans } from '../support/observe.js';
+import { eventually, promTargets } from '../support/stack-clients.js';
 
 const e = endpoints('test');
 
@@ -102,7 +103,7 @@ describe('local stack smoke test (test profile)', () => {
     const stored = await eventually(
       'the span in the trace backend',
       async () => {
-        const spans = await traceBackendTrace(e.traceBackend.query, traceId);
+        const spans = await traceSpans(e.traceBackend.query, traceId);
         return spans.length ? spans : undefined;
       },
       60_000,

@@ -4,7 +4,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { composeService } from '../../compose/local/containers.js';
 import { projectRoot } from '../../compose/local/paths.js';
 import { portsFor } from '../../compose/local/ports.js';
@@ -24,7 +24,14 @@ interface Project {
 let tools: DeploymentTools;
 let project: Project;
 
+// The overlay pins the default test ports; an offset set for the whole run must not leak in.
+const inheritedOffset = process.env.PYNOMALY_PORT_OFFSET;
+afterAll(() => {
+  if (inheritedOffset !== undefined) process.env.PYNOMALY_PORT_OFFSET = inheritedOffset;
+});
+
 beforeAll(async () => {
+  delete process.env.PYNOMALY_PORT_OFFSET;
   tools = await ensureDeploymentTools();
   const { stdout } = await run(tools.composeConfig, ['docker-compose.yml', 'docker-compose.test.yml'], {
     cwd: composeDir,

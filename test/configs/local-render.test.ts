@@ -11,7 +11,11 @@ import { debianTools } from '../../compose/local/tools.js';
 
 let dir: string;
 
+// The assertions name the default test ports; an offset set for the whole run must not leak in.
+const inheritedOffset = process.env.PYNOMALY_PORT_OFFSET;
+
 beforeAll(async () => {
+  delete process.env.PYNOMALY_PORT_OFFSET;
   dir = mkdtempSync(join(tmpdir(), 'pynomaly-render-'));
   process.env.PYNOMALY_VAR_DIR = dir;
   const ctx = context('test');
@@ -21,6 +25,7 @@ beforeAll(async () => {
 
 afterAll(() => {
   delete process.env.PYNOMALY_VAR_DIR;
+  if (inheritedOffset !== undefined) process.env.PYNOMALY_PORT_OFFSET = inheritedOffset;
   rmSync(dir, { recursive: true, force: true });
 });
 

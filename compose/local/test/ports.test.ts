@@ -1,13 +1,18 @@
 import { createServer } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { assertPortFree } from '../health.js';
 import { localizeAddresses, portsFor } from '../ports.js';
 
-describe('port profiles', () => {
-  afterEach(() => {
-    delete process.env.PYNOMALY_PORT_OFFSET;
-  });
+// These tests state the default profiles, so an offset set for the whole run must not leak in.
+const inherited = process.env.PYNOMALY_PORT_OFFSET;
+beforeEach(() => {
+  delete process.env.PYNOMALY_PORT_OFFSET;
+});
+afterAll(() => {
+  if (inherited !== undefined) process.env.PYNOMALY_PORT_OFFSET = inherited;
+});
 
+describe('port profiles', () => {
   it('uses the standard ports for dev and a +10000 block for tests', () => {
     expect(portsFor('dev').api.http).toBe(8000);
     expect(portsFor('dev')['otel-collector'].health).toBe(13133);

@@ -44,11 +44,29 @@ describe('Isolation Forest', () => {
     const model = fitIsolationForest(blobs.x, { seed: 8 });
     const all = scoreIsolationForest(model, blobs.x);
     for (const start of [0, 1, 5, 127, 128, 629]) {
-      for (const len of [1, 3, 4, 7]) {
+      for (const len of [1, 3, 4, 7, 8, 9, 17]) {
         const rows = Math.min(len, blobs.x.rows - start);
         const part = { data: blobs.x.data.slice(start * 3, (start + rows) * 3), rows, cols: 3 };
         expect(Array.from(scoreIsolationForest(model, part))).toEqual(Array.from(all.slice(start, start + rows)));
       }
+    }
+  });
+
+  it('equals a plain walk of the serialised node table (leaf test per node, tree order sum)', () => {
+    const model = fitIsolationForest(blobs.x, { seed: 3, nEstimators: 40 });
+    const c = averagePathLength(model.maxSamples);
+    const got = scoreIsolationForest(model, blobs.x);
+    for (let r = 0; r < blobs.x.rows; r++) {
+      let sum = 0;
+      for (const root of model.roots) {
+        let node = root;
+        while (model.feature[node]! >= 0) {
+          const v = blobs.x.data[r * blobs.x.cols + model.feature[node]!]!;
+          node = model.left[node]! + (v > model.value[node]! ? 1 : 0);
+        }
+        sum += model.value[node]!;
+      }
+      expect(got[r]).toBe(Math.pow(2, sum * (-1 / (model.roots.length * c))));
     }
   });
 

@@ -84,7 +84,7 @@ export async function waitForJob(
     if (Date.now() > deadline) {
       throw new Error(`job ${jobId} not done after ${timeoutMs} ms (last: ${JSON.stringify(res?.body)})`);
     }
-    await new Promise((r) => setTimeout(r, 500));
+    await new Promise((r) => setTimeout(r, 1000));
   }
 }
 

@@ -196,6 +196,8 @@ type Compiled = {
   leafLength: Float64Array;
   roots: Int32Array;
   treeDepth: Int32Array;
+  /** The same trees in the implicit layout below, when every tree is shallow enough for it. */
+  heap: HeapTrees | undefined;
 };
 const compiledCache = new WeakMap<IsolationForestModel, Compiled>();
 
@@ -233,9 +235,54 @@ function compile(model: IsolationForestModel): Compiled {
     }
     treeDepth[t] = deepest;
   }
-  const c: Compiled = { left, feature, threshold, leafLength, roots, treeDepth };
+  const shallow = treeDepth.every((d) => d <= HEAP_MAX_DEPTH);
+  const heap = shallow ? toHeap(model, roots, treeDepth) : undefined;
+  const c: Compiled = { left, feature, threshold, leafLength, roots, treeDepth, heap };
   compiledCache.set(model, c);
   return c;
+}
+
+/**
+ * Trees in implicit (heap) order: node p's children are 2p + 1 and 2p + 2, so a step needs no
+ * child-index load, just feature[p] -> x -> compare. Each tree t is complete to its depth D:
+ * a leaf above the bottom becomes a chain of +Infinity thresholds (always "left") down to the
+ * bottom level, where `leaf` holds its path length at position p - (2^D - 1). That costs
+ * 2^(D+1) slots per tree, hence only up to HEAP_MAX_DEPTH (maxSamples <= 4096; the default 256
+ * gives depth 8, 511 nodes); deeper forests keep the linked layout.
+ */
+type HeapTrees = { feature: Int32Array[]; threshold: Float64Array[]; leaf: Float64Array[]; depth: Int32Array };
+const HEAP_MAX_DEPTH = 12;
+
+function toHeap(model: IsolationForestModel, roots: Int32Array, treeDepth: Int32Array): HeapTrees {
+  const h: HeapTrees = { feature: [], threshold: [], leaf: [], depth: treeDepth };
+  const stack: number[] = [];
+  for (let t = 0; t < roots.length; t++) {
+    const D = treeDepth[t]!;
+    const inner = 2 ** D - 1;
+    const feature = new Int32Array(Math.max(inner, 1));
+    const threshold = new Float64Array(Math.max(inner, 1)).fill(Infinity);
+    const leaf = new Float64Array(2 ** D);
+    stack.push(roots[t]!, 0, 0);
+    while (stack.length > 0) {
+      const d = stack.pop()!;
+      const pos = stack.pop()!;
+      const node = stack.pop()!;
+      const l = model.left[node]!;
+      if (model.feature[node]! >= 0) {
+        feature[pos] = model.feature[node]!;
+        threshold[pos] = model.value[node]!;
+        stack.push(l, 2 * pos + 1, d + 1, l + 1, 2 * pos + 2, d + 1);
+      } else {
+        let p = pos;
+        for (let k = d; k < D; k++) p = 2 * p + 1;
+        leaf[p - inner] = model.value[node]!;
+      }
+    }
+    h.feature.push(feature);
+    h.threshold.push(threshold);
+    h.leaf.push(leaf);
+  }
+  return h;
 }
 
 /** Anomaly scores in (0, 1]; higher is more anomalous. */
@@ -247,11 +294,24 @@ export function scoreIsolationForest(model: IsolationForestModel, x: Matrix): Fl
   }
   // Also what makes the +Infinity leaf thresholds sound: no input value can exceed them.
   assertFinite(x.data, 'isolation forest input');
-  const { left, feature, threshold, leafLength, roots, treeDepth } = compile(model);
+  const c = compile(model);
+  const depth = new Float64Array(x.rows);
+  if (c.heap) walkHeap(c.heap, x, depth);
+  else walkLinked(c, x, depth);
+  const denominator = c.roots.length * averagePathLength(model.maxSamples);
+  // A one-row subsample has c(1) = 0; scikit-learn then scores every row 0.5 ("no information").
+  if (denominator === 0) return depth.fill(0.5);
+  const norm = -1 / denominator;
+  for (let r = 0; r < x.rows; r++) depth[r] = Math.pow(2, depth[r]! * norm);
+  return depth;
+}
+
+/** Adds each row's path length in every tree to depth[row], trees in order (linked layout). */
+function walkLinked(c: Compiled, x: Matrix, depth: Float64Array): void {
+  const { left, feature, threshold, leafLength, roots, treeDepth } = c;
   const data = x.data;
   const cols = x.cols;
   const rows = x.rows;
-  const depth = new Float64Array(rows);
   // Blocks of rows, each passed through every tree: the block's values stay in L1 and one tree's
   // nodes stay hot while the block goes through it, instead of streaming all rows once per tree.
   // Within a block eight rows descend a tree together, so the CPU overlaps their independent
@@ -310,10 +370,65 @@ export function scoreIsolationForest(model: IsolationForestModel, x: Matrix): Fl
       }
     }
   }
-  const denominator = roots.length * averagePathLength(model.maxSamples);
-  // A one-row subsample has c(1) = 0; scikit-learn then scores every row 0.5 ("no information").
-  if (denominator === 0) return depth.fill(0.5);
-  const norm = -1 / denominator;
-  for (let r = 0; r < rows; r++) depth[r] = Math.pow(2, depth[r]! * norm);
-  return depth;
+}
+
+/** walkLinked for the heap layout: the same blocking and eight-row interleave. */
+function walkHeap(h: HeapTrees, x: Matrix, depth: Float64Array): void {
+  const data = x.data;
+  const cols = x.cols;
+  const rows = x.rows;
+  const BLOCK = 128;
+  for (let r0 = 0; r0 < rows; r0 += BLOCK) {
+    const r1 = Math.min(r0 + BLOCK, rows);
+    for (let t = 0; t < h.depth.length; t++) {
+      const feature = h.feature[t]!;
+      const threshold = h.threshold[t]!;
+      const leaf = h.leaf[t]!;
+      const steps = h.depth[t]!;
+      const inner = 2 ** steps - 1;
+      let r = r0;
+      for (; r + 8 <= r1; r += 8) {
+        const b0 = r * cols;
+        const b1 = b0 + cols;
+        const b2 = b1 + cols;
+        const b3 = b2 + cols;
+        const b4 = b3 + cols;
+        const b5 = b4 + cols;
+        const b6 = b5 + cols;
+        const b7 = b6 + cols;
+        let n0 = 0;
+        let n1 = 0;
+        let n2 = 0;
+        let n3 = 0;
+        let n4 = 0;
+        let n5 = 0;
+        let n6 = 0;
+        let n7 = 0;
+        for (let s = 0; s < steps; s++) {
+          n0 = 2 * n0 + 1 + +(data[b0 + feature[n0]!]! > threshold[n0]!);
+          n1 = 2 * n1 + 1 + +(data[b1 + feature[n1]!]! > threshold[n1]!);
+          n2 = 2 * n2 + 1 + +(data[b2 + feature[n2]!]! > threshold[n2]!);
+          n3 = 2 * n3 + 1 + +(data[b3 + feature[n3]!]! > threshold[n3]!);
+          n4 = 2 * n4 + 1 + +(data[b4 + feature[n4]!]! > threshold[n4]!);
+          n5 = 2 * n5 + 1 + +(data[b5 + feature[n5]!]! > threshold[n5]!);
+          n6 = 2 * n6 + 1 + +(data[b6 + feature[n6]!]! > threshold[n6]!);
+          n7 = 2 * n7 + 1 + +(data[b7 + feature[n7]!]! > threshold[n7]!);
+        }
+        depth[r] = depth[r]! + leaf[n0 - inner]!;
+        depth[r + 1] = depth[r + 1]! + leaf[n1 - inner]!;
+        depth[r + 2] = depth[r + 2]! + leaf[n2 - inner]!;
+        depth[r + 3] = depth[r + 3]! + leaf[n3 - inner]!;
+        depth[r + 4] = depth[r + 4]! + leaf[n4 - inner]!;
+        depth[r + 5] = depth[r + 5]! + leaf[n5 - inner]!;
+        depth[r + 6] = depth[r + 6]! + leaf[n6 - inner]!;
+        depth[r + 7] = depth[r + 7]! + leaf[n7 - inner]!;
+      }
+      for (; r < r1; r++) {
+        const base = r * cols;
+        let n = 0;
+        for (let s = 0; s < steps; s++) n = 2 * n + 1 + +(data[base + feature[n]!]! > threshold[n]!);
+        depth[r] = depth[r]! + leaf[n - inner]!;
+      }
+    }
+  }
 }

@@ -7,6 +7,7 @@ import {
   matrixFromRows,
   scoreIsolationForest,
   scoreRobustZScore,
+  type IsolationForestParams,
   type Matrix,
 } from '../src/index.js';
 import { genDataset } from './generators.js';
@@ -53,20 +54,36 @@ describe('Isolation Forest', () => {
   });
 
   it('equals a plain walk of the serialised node table (leaf test per node, tree order sum)', () => {
-    const model = fitIsolationForest(blobs.x, { seed: 3, nEstimators: 40 });
-    const c = averagePathLength(model.maxSamples);
-    const got = scoreIsolationForest(model, blobs.x);
-    for (let r = 0; r < blobs.x.rows; r++) {
-      let sum = 0;
-      for (const root of model.roots) {
-        let node = root;
-        while (model.feature[node]! >= 0) {
-          const v = blobs.x.data[r * blobs.x.cols + model.feature[node]!]!;
-          node = model.left[node]! + (v > model.value[node]! ? 1 : 0);
+    // 5000 samples give trees deeper than the implicit (heap) layout takes: that checks the
+    // linked-layout fallback; the default 256 samples take the heap layout.
+    const wide = {
+      data: Float64Array.from({ length: 5200 * 2 }, (_, i) => Math.sin(i * 12.9898) * 43758.5453 - Math.floor(i / 7)),
+      rows: 5200,
+      cols: 2,
+    };
+    const cases: [Matrix, IsolationForestParams, (deepest: number) => boolean][] = [
+      [blobs.x, { seed: 3, nEstimators: 40 }, (d) => d <= 8],
+      [wide, { seed: 4, nEstimators: 3, maxSamples: 5000 }, (d) => d > 12],
+    ];
+    for (const [x, params, depthOk] of cases) {
+      let deepest = 0;
+      const model = fitIsolationForest(x, params);
+      const c = averagePathLength(model.maxSamples);
+      const got = scoreIsolationForest(model, x);
+      for (let r = 0; r < x.rows; r++) {
+        let sum = 0;
+        for (const root of model.roots) {
+          let node = root;
+          for (let d = 1; model.feature[node]! >= 0; d++) {
+            deepest = Math.max(deepest, d);
+            const v = x.data[r * x.cols + model.feature[node]!]!;
+            node = model.left[node]! + (v > model.value[node]! ? 1 : 0);
+          }
+          sum += model.value[node]!;
         }
-        sum += model.value[node]!;
+        expect(got[r]).toBe(Math.pow(2, sum * (-1 / (model.roots.length * c))));
       }
-      expect(got[r]).toBe(Math.pow(2, sum * (-1 / (model.roots.length * c))));
+      expect(depthOk(deepest)).toBe(true);
     }
   });
 

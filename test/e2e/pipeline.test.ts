@@ -111,26 +111,32 @@ describe('pipeline on the live stack', () => {
     });
     await producer.disconnect();
 
-    const up = await eventually(
-      'every Prometheus job up',
-      async () => {
-        const rows = await promQuery(e.prometheusUrl, 'up');
-        return rows.length > 0 && rows.every((r) => r.value[1] === '1') ? rows : undefined;
-      },
-      120_000,
-      2000,
-    );
-    const jobs = [...new Set(up.map((r) => r.metric.job!))].sort();
-    console.log(`up == 1 for ${up.length} targets in ${jobs.length} jobs: ${jobs.join(', ')}`);
-    for (const job of [
+    const required = [
       'api',
       'api-views',
       'training-worker',
       'drift-worker',
       'otel-collector',
       'otel-collector-exporter',
-    ])
-      expect(jobs).toContain(job);
+      'prometheus',
+      'alertmanager',
+      'postgres-exporter',
+      'node-exporter',
+    ];
+    // Targets come from file_sd, discovered a little after Prometheus starts: wait for every job.
+    const up = await eventually(
+      'every Prometheus job discovered and up',
+      async () => {
+        const rows = await promQuery(e.prometheusUrl, 'up');
+        const present = new Set(rows.map((r) => r.metric.job));
+        return required.every((j) => present.has(j)) && rows.every((r) => r.value[1] === '1') ? rows : undefined;
+      },
+      120_000,
+      2000,
+    );
+    const jobs = [...new Set(up.map((r) => r.metric.job!))].sort();
+    console.log(`up == 1 for ${up.length} targets in ${jobs.length} jobs: ${jobs.join(', ')}`);
+    for (const job of required) expect(jobs).toContain(job);
 
     // Catalog metric → the jobs that may report it: OTLP ones under the exporter's
     // pynomaly/<service.name> job, scrape ones under the service's own scrape job.

@@ -400,6 +400,7 @@ describe('API fuzz from its OpenAPI document', () => {
     const byKind: Record<string, number> = {};
     const fiveXx: string[] = [];
     let networkErrors = 0;
+    let oversizedResets = 0;
     const rssStart = rssOf(pid);
     let rssPeak = rssStart;
     const sampler = setInterval(() => {
@@ -431,6 +432,12 @@ describe('API fuzz from its OpenAPI document', () => {
               `${res.status} ${r.method} ${r.path.slice(0, 120)} [${r.kind}] ${String(r.body ?? '').slice(0, 200)}`,
             );
         } catch (err) {
+          // A server may answer 413 and close before an oversized body is fully sent; the client
+          // then sees a reset instead of the status. That is a refusal, not a failure.
+          if (r.kind === 'oversized') {
+            oversizedResets += 1;
+            continue;
+          }
           networkErrors += 1;
           if (fiveXx.length < 20)
             fiveXx.push(`network error ${String(err)} on ${r.method} ${r.path.slice(0, 120)} [${r.kind}]`);
@@ -454,12 +461,14 @@ describe('API fuzz from its OpenAPI document', () => {
         `  statuses: ${Object.entries(statuses)
           .sort()
           .map(([k, v]) => `${k}×${v}`)
-          .join(' ')}; network errors ${networkErrors}; raw: ${rawStatuses.join(',')}`,
+          .join(
+            ' ',
+          )}; network errors ${networkErrors}; oversized bodies refused by closing ${oversizedResets}; raw: ${rawStatuses.join(',')}`,
         `  API RSS: start ${(rssStart / MB).toFixed(0)} MiB, peak ${(rssPeak / MB).toFixed(0)} MiB, end ${(rssEnd / MB).toFixed(0)} MiB; alive afterwards: ${live.status}`,
         ...fiveXx.map((l) => `  ${l}`),
       ].join('\n'),
     );
-    expect(total + networkErrors).toBe(requests.length);
+    expect(total + networkErrors + oversizedResets).toBe(requests.length);
     expect(total).toBeGreaterThanOrEqual(10_000 > TOTAL ? TOTAL : 10_000);
     expect(fiveXx).toEqual([]);
     expect(networkErrors).toBe(0);

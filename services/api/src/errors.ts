@@ -76,6 +76,13 @@ const FASTIFY_CODES: Record<string, { status: number; code: string; message?: st
   },
 };
 
+const MULTIPART_PARSE_ERRORS =
+  /Unexpected end of (form|multipart data)|Malformed part header|Boundary not found|Multipart: /;
+
+function isMalformedMultipart(err: Error): boolean {
+  return !('code' in err && err.code) && MULTIPART_PARSE_ERRORS.test(err.message);
+}
+
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     if (err instanceof ApiError) {
@@ -123,7 +130,14 @@ export function installErrorHandler(app: FastifyInstance): void {
       }
       return reply.status(err.statusCode).send(body(err.statusCode, 'bad_request', err.message));
     }
-    if (isTransientInfrastructureError(err)) {
+    if (isMalformedMultipart(err)) {
+      // busboy reports a body that is not the multipart it claims to be with plain Errors.
+      return reply.status(400).send(body(400, 'bad_request', `body: malformed multipart/form-data (${err.message})`));
+    }
+    if (
+      isTransientInfrastructureError(err) ||
+      (err instanceof AggregateError && err.errors.some(isTransientInfrastructureError))
+    ) {
       request.log.warn({ err }, 'database unavailable');
       return reply
         .status(503)

@@ -140,6 +140,14 @@ const cases: Case[] = [
     message: /multipart\/form-data/,
   },
   {
+    name: 'a body that claims to be multipart but is not',
+    url: () => '/api/v1/datasets/upload',
+    raw: 'this is not a multipart body',
+    contentType: 'multipart/form-data; boundary=x',
+    status: 400,
+    message: /malformed multipart\/form-data/,
+  },
+  {
     name: 'CSV with NaN',
     url: () => '/api/v1/datasets/upload',
     csv: 'a,b\n1,2\nNaN,3\n',

@@ -118,12 +118,13 @@ export async function upStack(opts: UpOptions): Promise<Endpoints> {
   return endpoints(opts.profile);
 }
 
-export async function downStack(profile: Profile): Promise<void> {
+/** `quiet` for test teardown, which runs after vitest has printed its summary. */
+export async function downStack(profile: Profile, opts: { quiet?: boolean } = {}): Promise<void> {
   const ctx = context(profile);
   if (!existsSync(join(ctx.varDir, 'pids'))) return;
   for (const c of [...components].reverse()) {
     const result = await stopComponent(ctx, c);
-    if (result === 'stopped') info(`${c.name.padEnd(18)} stopped`);
+    if (result === 'stopped' && !opts.quiet) info(`${c.name.padEnd(18)} stopped`);
   }
 }
 

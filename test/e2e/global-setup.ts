@@ -15,7 +15,8 @@ export default async function setup(): Promise<() => Promise<void>> {
   await upStack({ profile: 'test', fresh: true });
   return async () => {
     if (process.env.PYNOMALY_E2E_KEEP === '1') return;
-    await downStack('test');
+    // Quiet: vitest's own summary stays the last thing the run prints.
+    await downStack('test', { quiet: true });
     assertNothingLeft('test');
   };
 }

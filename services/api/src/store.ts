@@ -20,6 +20,7 @@ import {
   type Topics,
 } from '@pynomaly/shared';
 import type { Matrix } from '@pynomaly/algorithms';
+import { ModelCache } from './model-cache.js';
 
 export interface NewDataset {
   name: string;
@@ -75,6 +76,8 @@ export function chunkDetections(
 }
 
 export class PgStore implements ApiStore {
+  private readonly models = new ModelCache<ModelRecord>();
+
   constructor(
     private readonly pool: Pool,
     private readonly topics: Topics,
@@ -124,8 +127,14 @@ export class PgStore implements ApiStore {
   getJob(id: string) {
     return repo.getJob(this.pool, id);
   }
-  latestModel(detectorId: string) {
-    return repo.getLatestModel(this.pool, detectorId);
+  async latestModel(detectorId: string): Promise<ModelRecord | undefined> {
+    const ref = await repo.getLatestModelRef(this.pool, detectorId);
+    if (!ref) return undefined;
+    const cached = this.models.get(ref.id);
+    if (cached) return cached;
+    const model = await repo.getModel(this.pool, ref.id);
+    if (model) this.models.set(ref.id, model);
+    return model;
   }
 
   async recordDetections(detectorId: string, payload: Payload<'detections.scored'>): Promise<void> {

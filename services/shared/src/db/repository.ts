@@ -230,6 +230,18 @@ export async function getModel(q: Queryable, id: string): Promise<ModelRecord | 
   return r.rows[0];
 }
 
+/** Id and version of a detector's latest model: the cheap question a cache of model bodies asks first. */
+export async function getLatestModelRef(
+  q: Queryable,
+  detectorId: string,
+): Promise<{ id: string; version: number } | undefined> {
+  const r = await q.query<{ id: string; version: number }>(
+    `SELECT id, version FROM models WHERE detector_id = $1 ORDER BY version DESC LIMIT 1`,
+    [detectorId],
+  );
+  return r.rows[0];
+}
+
 export async function getLatestModel(q: Queryable, detectorId: string): Promise<ModelRecord | undefined> {
   const r = await q.query<ModelRecord>(
     `SELECT ${modelCols} FROM models WHERE detector_id = $1 ORDER BY version DESC LIMIT 1`,

@@ -11,7 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { AssignerProtocol, Kafka, logLevel, type IHeaders } from 'kafkajs';
+import { AssignerProtocol, Kafka, logLevel, Partitioners, type IHeaders } from 'kafkajs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { context, serviceEnv } from '../../compose/local/components.js';
@@ -459,11 +459,35 @@ describe('faults under traffic', () => {
             .join(' ')}`,
         );
 
+      // Rows go to the partition of their detector id (the key). Random ids could all hash to one
+      // member's partitions, so train detectors until each member owns at least one of them.
+      const scoredTopic = 'pynomaly.detections.scored';
+      const partitionCount = assignment.reduce((n, a) => n + (a.topics[scoredTopic]?.length ?? 0), 0);
+      const partitionOf = (key: string) =>
+        Partitioners.DefaultPartitioner()({
+          topic: scoredTopic,
+          partitionMetadata: Array.from({ length: partitionCount }, (_, partitionId) => ({
+            partitionId,
+            leader: 1,
+            replicas: [1],
+            isr: [1],
+            partitionErrorCode: 0,
+          })),
+          message: { key, value: null },
+        });
+      const covered = (ds: { detectorId: string }[]) =>
+        assignment.every((a) => ds.some((d) => (a.topics[scoredTopic] ?? []).includes(partitionOf(d.detectorId))));
       const detectors = await Promise.all(
         Array.from({ length: 8 }, (_, i) =>
           trainDetector(api, { name: `two-workers-${i}`, seed: 40 + i, trainingRows: 500 }),
         ),
       );
+      for (let extra = 0; !covered(detectors) && extra < 16; extra++) {
+        detectors.push(
+          await trainDetector(api, { name: `two-workers-x${extra}`, seed: 60 + extra, trainingRows: 500 }),
+        );
+      }
+      expect(covered(detectors), 'detectors on both members partitions').toBe(true);
       const perDetector = 2 * WINDOW + 50;
       const sent = await Promise.all(
         detectors.map((d, i) =>

@@ -6,6 +6,7 @@ import autocannon from 'autocannon';
 import YAML from 'yaml';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
+import { mulberry32 } from '@pynomaly/algorithms';
 import { CONSUMER_GROUPS, eventHeaders, makeEvent, topicNames } from '@pynomaly/shared';
 import type { Part } from './algorithms.js';
 import type { Figure, Section } from './lib/report.js';
@@ -20,17 +21,6 @@ export interface StackContext {
 }
 
 const FEATURES = ['f0', 'f1', 'f2', 'f3', 'f4', 'f5', 'f6', 'f7'];
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function gaussRows(n: number, seed: number, shift = 0): number[][] {
   const rng = mulberry32(seed);

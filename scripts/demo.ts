@@ -12,6 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { mulberry32 } from '@pynomaly/algorithms';
 
 const API = process.env.PYNOMALY_API_URL ?? 'http://127.0.0.1:8000';
 const KEY = process.env.PYNOMALY_API_KEY ?? 'pynomaly-dev-key';
@@ -79,18 +80,6 @@ async function until<T>(what: string, check: () => Promise<T | undefined>, every
   }
 }
 
-/** Mulberry32: a small seeded PRNG, so every run streams the same data. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function gaussian(rand: () => number): number {
   const u = Math.max(rand(), Number.EPSILON);
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand());
@@ -142,7 +131,7 @@ async function main(): Promise<void> {
     return res.ok ? true : undefined;
   });
 
-  const rand = prng(20_240_601);
+  const rand = mulberry32(20_240_601); // seeded: every run streams the same data
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const dataset = await api<{ id: string; rowCount: number }>('POST', '/api/v1/datasets', {
     name: `demo-service-telemetry-${stamp}`,

@@ -2,18 +2,7 @@
 // numpy reads exactly the same values (np.fromfile) that the TypeScript side uses.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Matrix } from '@pynomaly/algorithms';
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32, type Matrix } from '@pynomaly/algorithms';
 
 /** Approximately standard normal (Box–Muller). */
 function normal(rng: () => number): number {

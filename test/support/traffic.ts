@@ -2,21 +2,13 @@
 // detector (waiting for the job), then streams rows to the detect endpoint at a steady rate —
 // normal rows first, then rows drawn from a shifted distribution — and counts what it sent and
 // what the API accepted. Rows come from a seeded generator so two runs send the same data.
+import { mulberry32 } from '@pynomaly/algorithms';
 import { ApiClient, type Detector, type Job } from './api-client.js';
 
 export const FEATURES = ['cpu', 'latency_ms', 'error_rate', 'queue_depth'] as const;
 
-/** mulberry32: small, fast, seeded; good enough for test data. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded uniform generator for test data (the algorithms' mulberry32). */
+export const seededRandom = mulberry32;
 
 function gaussian(rand: () => number): number {
   const u = Math.max(rand(), 1e-12);

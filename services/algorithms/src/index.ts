@@ -31,3 +31,6 @@ export {
   type AnomalyRateDrift,
   type DriftMethod,
 } from './drift.js';
+
+// The seeded PRNG the algorithms use, for callers that generate reproducible data (tests, demo, bench).
+export { mulberry32, type Rng } from './random.js';

@@ -171,8 +171,10 @@ describe('pipeline on the live stack', () => {
     );
 
     // Any other name: one source. The exporter's series carry the sender's job (honor_labels),
-    // so pynomaly/* counts as the exporter; families every process or scrape has are exempt.
-    const shared = /^(go_|process_|nodejs_|promhttp_|net_conntrack_|scrape_|up$)|:/;
+    // so pynomaly/* counts as the exporter; families every process or scrape has are exempt, and so
+    // are series Prometheus writes itself from rules (recorded names with ':' and ALERTS*, whose job
+    // label is whatever the firing alert carries), since no target reports them.
+    const shared = /^(go_|process_|nodejs_|promhttp_|net_conntrack_|scrape_|up$|ALERTS$|ALERTS_FOR_STATE$)|:/;
     const catalogNames = new Set(METRICS.flatMap(seriesNames));
     const source = (job: string) => (job.startsWith('pynomaly/') ? 'otel-collector-exporter' : job);
     const twoSources: string[] = [];

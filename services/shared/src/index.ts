@@ -18,6 +18,8 @@ export type {
   JobState,
   ModelRecord,
   StateSnapshot,
+  StoredModel,
 } from './db/repository.js';
 export * from './outbox/relay.js';
+export * from './lifecycle.js';
 export * from './worker.js';

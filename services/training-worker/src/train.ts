@@ -10,7 +10,7 @@ import {
   type ReferenceProfile,
   type RobustZParams,
 } from '@pynomaly/algorithms';
-import type { Algorithm } from '@pynomaly/shared';
+import type { Algorithm, StoredModel } from '@pynomaly/shared';
 
 /** Below this, quantile bins and isolation depths are meaningless; the job fails with a reason. */
 export const MIN_TRAINING_ROWS = 10;
@@ -20,7 +20,7 @@ export class TrainingRejected extends Error {
 }
 
 export interface TrainedModel {
-  model: unknown;
+  model: StoredModel;
   threshold: number;
   referenceProfile: ReferenceProfile;
   trainedRows: number;
@@ -30,7 +30,7 @@ export function trainModel(algorithm: Algorithm, parameters: Record<string, unkn
   if (x.rows < MIN_TRAINING_ROWS) {
     throw new TrainingRejected(`dataset has ${x.rows} rows; training needs at least ${MIN_TRAINING_ROWS}`);
   }
-  let model: { threshold: number };
+  let model: StoredModel;
   let scores: Float64Array;
   try {
     if (algorithm === 'isolation_forest') {

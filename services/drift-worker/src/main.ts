@@ -1,17 +1,8 @@
 /** Drift worker entry point: telemetry first, then the rest is imported and started. */
-// Only config and telemetry here: anything that loads pg or kafkajs must come after start.
-import { loadConfigOrExit } from '@pynomaly/shared/config';
-import { startTelemetry } from '@pynomaly/shared/telemetry';
+// Only the boot module here: anything that loads pg or kafkajs must come after telemetry starts.
+import { boot } from '@pynomaly/shared/boot';
 
-const config = loadConfigOrExit('drift-worker');
-const telemetry = startTelemetry({
-  serviceName: 'pynomaly-drift-worker',
-  serviceVersion: config.version,
-  environment: config.environment,
-  endpoint: config.otel.endpoint,
-  metricExportIntervalMs: config.otel.metricExportIntervalMs,
-  disabled: config.otel.disabled,
-});
+const { config, telemetry } = boot('drift-worker');
 const { CONSUMER_GROUPS, repo, runWorker, ScrapeMetrics } = await import('@pynomaly/shared');
 const { driftHandler } = await import('./handler.js');
 const { defineDriftGauges } = await import('./metrics.js');

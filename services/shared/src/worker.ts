@@ -6,12 +6,13 @@
 import { createServer, type Server } from 'node:http';
 import type { Consumer } from 'kafkajs';
 import type { Config } from './config.js';
-import { createLogger, type Logger } from './logging.js';
-import { createPool, migrate, type Pool } from './db/pool.js';
-import { topicNames, type Topics } from './events/index.js';
-import { createKafka, ensureTopics, EventProducer, startConsumer, type MessageHandler } from './kafka/index.js';
+import type { Logger } from './logging.js';
+import type { Pool } from './db/pool.js';
+import type { Topics } from './events/index.js';
+import { startConsumer, type MessageHandler } from './kafka/index.js';
+import { ensureServiceTopics, installGracefulShutdown, openServiceCore, retryUntilDone } from './lifecycle.js';
 import type { ScrapeMetrics } from './metrics/scrape.js';
-import { OutboxRelay } from './outbox/relay.js';
+import type { OutboxRelay } from './outbox/relay.js';
 import type { Telemetry } from './telemetry.js';
 
 export interface WorkerContext {
@@ -73,39 +74,44 @@ export function startMetricsServer(
 }
 
 export async function runWorker(config: Config, telemetry: Telemetry, spec: WorkerSpec): Promise<void> {
-  const logger = createLogger({
-    service: config.service,
-    level: config.log.level,
-    dir: config.log.dir,
-    version: config.version,
-    environment: config.environment,
-  });
-  const pool = createPool(config.database.url, config.database.poolMax, `pynomaly-${config.service}`);
-  await migrate(pool, logger);
-  const topics = topicNames(config.kafka.topicPrefix);
-  const kafka = createKafka({ brokers: config.kafka.brokers, clientId: `pynomaly-${config.service}`, logger });
-  const producer = new EventProducer(kafka);
-  const relay = new OutboxRelay({ pool, sender: producer, logger });
+  const core = await openServiceCore(config);
+  const { logger, pool, topics, producer, relay } = core;
   const ctx: WorkerContext = { config, logger, pool, topics, relay };
   const scrape = spec.scrape(ctx);
 
-  let consumer: Consumer | undefined;
+  // Read by the readiness probe and the shutdown before the consumer exists.
+  const running: { consumer?: Consumer | undefined } = {};
   const server = await startMetricsServer(
     config.metrics.host,
     config.metrics.port,
     scrape,
-    () => consumer !== undefined,
+    () => running.consumer !== undefined,
     logger,
   );
   logger.info({ host: config.metrics.host, port: config.metrics.port }, 'metrics endpoint listening');
   relay.start();
 
-  // Kafka may come up after us; keep trying rather than crash-looping.
-  for (let attempt = 1; consumer === undefined; attempt++) {
-    try {
-      await ensureTopics(kafka, Object.values(topics), config.kafka.partitions);
-      consumer = await startConsumer({
-        kafka,
+  const lifecycle = installGracefulShutdown({
+    logger,
+    telemetry,
+    drainMessage: 'shutting down: finishing the in-flight message',
+    steps: [
+      { name: 'kafka consumer', run: () => running.consumer?.disconnect() },
+      { name: 'outbox relay', run: () => relay.stop() },
+      { name: 'kafka producer', run: () => producer.disconnect() },
+      { name: 'metrics server', run: () => new Promise<void>((r) => server.close(() => r())) },
+      { name: 'postgres pool', run: () => pool.end() },
+    ],
+  });
+
+  // Kafka may come up after us: keep trying rather than crash-looping.
+  running.consumer = await retryUntilDone(
+    logger,
+    'start the consumer',
+    async () => {
+      await ensureServiceTopics(core);
+      return startConsumer({
+        kafka: core.kafka,
         groupId: spec.groupId,
         topics: spec.subscribe(topics),
         handler: spec.handler(ctx),
@@ -113,33 +119,8 @@ export async function runWorker(config: Config, telemetry: Telemetry, spec: Work
         dlq: producer,
         logger,
       });
-    } catch (err) {
-      logger.warn({ err, attempt }, 'could not start the consumer yet; retrying');
-      await new Promise((r) => setTimeout(r, Math.min(30_000, 1000 * attempt)));
-    }
-  }
-  logger.info({ groupId: spec.groupId }, 'consumer running');
-
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down: finishing the in-flight message');
-    const hardStop = setTimeout(() => process.exit(1), 25_000);
-    hardStop.unref();
-    try {
-      await consumer?.disconnect();
-      await relay.stop();
-      await producer.disconnect().catch(() => {});
-      await new Promise<void>((r) => server.close(() => r()));
-      await pool.end();
-    } catch (err) {
-      logger.error({ err }, 'error during shutdown');
-    }
-    await telemetry.shutdown();
-    logger.flush();
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+    },
+    { cancelled: lifecycle.stopping },
+  );
+  if (running.consumer) logger.info({ groupId: spec.groupId }, 'consumer running');
 }

@@ -1,17 +1,8 @@
 /** Training worker entry point: telemetry first, then the rest is imported and started. */
-// Only config and telemetry here: anything that loads fastify, pg or kafkajs must come after start.
-import { loadConfigOrExit } from '@pynomaly/shared/config';
-import { startTelemetry } from '@pynomaly/shared/telemetry';
+// Only the boot module here: anything that loads pg or kafkajs must come after telemetry starts.
+import { boot } from '@pynomaly/shared/boot';
 
-const config = loadConfigOrExit('training-worker');
-const telemetry = startTelemetry({
-  serviceName: 'pynomaly-training-worker',
-  serviceVersion: config.version,
-  environment: config.environment,
-  endpoint: config.otel.endpoint,
-  metricExportIntervalMs: config.otel.metricExportIntervalMs,
-  disabled: config.otel.disabled,
-});
+const { config, telemetry } = boot('training-worker');
 const { CONSUMER_GROUPS, runWorker, ScrapeMetrics } = await import('@pynomaly/shared');
 const { trainingHandler } = await import('./handler.js');
 const { defineTrainingGauges } = await import('./metrics.js');

@@ -23,5 +23,5 @@ node --import tsx compose/local/cli.ts install
 # The offline deployment validators (kustomize, the compose-spec loader, Kubernetes schemas)
 # are only needed by the tests.
 if [ "${1:-}" = "--tests" ]; then
-  node --import tsx test/configs/tools/install.ts >/dev/null
+  node --import tsx scripts/tools/install.ts >/dev/null
 fi

@@ -133,17 +133,13 @@ export interface DashboardSpec {
   readonly panels: readonly (TimeseriesPanel | StatPanel | TablePanel)[];
 }
 
-/** Dashboard uids; runbooks link to /d/<uid>. */
-export const UIDS = {
-  overview: 'pynomaly-overview',
-  api: 'pynomaly-api',
-  business: 'pynomaly-business',
-  models: 'pynomaly-models',
-  drift: 'pynomaly-drift',
-  workers: 'pynomaly-workers-kafka',
-  collector: 'pynomaly-collector',
-  selfHealth: 'pynomaly-self-health',
-} as const;
+/** What a dashboard file in grafana/src/dashboards/ returns; its uid comes from the file name. */
+export type DashboardBody = Omit<DashboardSpec, 'uid'>;
+
+/** The uid of the dashboard written to grafana/dashboards/<name>.json; runbooks link to /d/<uid>. */
+export function dashboardUid(name: string): string {
+  return `pynomaly-${name}`;
+}
 
 export function build(spec: DashboardSpec): Dashboard {
   const d = new DashboardBuilder(spec.title)

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { composeService } from '../../compose/local/containers.js';
 import { projectRoot } from '../../compose/local/paths.js';
 import { portsFor } from '../../compose/local/ports.js';
-import { ensureDeploymentTools, type DeploymentTools } from './tools/install.js';
+import { ensureDeploymentTools, type DeploymentTools } from '../../scripts/tools/install.js';
 
 const run = promisify(execFile);
 const composeDir = join(projectRoot, 'compose');

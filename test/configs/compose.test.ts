@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { ensureDeploymentTools, type DeploymentTools } from './tools/install.js';
+import { ensureDeploymentTools, type DeploymentTools } from '../../scripts/tools/install.js';
 
 const run = promisify(execFile);
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');

@@ -3,21 +3,15 @@
  * schemas (strict: unknown fields fail); a policy check on every workload (non-root, read-only
  * root filesystem, limits, probes); the wiring (ConfigMaps are the repository's files byte for
  * byte, Prometheus and Alertmanager find every file their configs name, Services select pods,
- * secrets referenced are documented); and k8s/monitoring-deployment.yaml equals a fresh build.
+ * secrets referenced are documented). k8s/monitoring-deployment.yaml is current: generated.test.ts.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { ensureDeploymentTools } from './tools/install.js';
+import { ensureDeploymentTools } from '../../scripts/tools/install.js';
 import { KubernetesSchemas, type K8sObject } from './tools/k8s-schema.js';
-import {
-  MONITORING_DEPLOYMENT,
-  OVERLAYS,
-  kustomizeBuild,
-  renderMonitoringDeployment,
-  repoRoot,
-} from './tools/render-k8s.js';
+import { OVERLAYS, kustomizeBuild, repoRoot } from '../../scripts/generators/k8s-manifest.js';
 
 interface Container {
   name: string;
@@ -372,11 +366,5 @@ describe('schema validation catches mistakes', () => {
     dup.spec.template.spec.containers.push(structuredClone(c));
     expect(schemas.errors(dup).length).toBeGreaterThan(0);
     expect(schemas.errors(base)).toEqual([]);
-  });
-});
-
-describe('k8s/monitoring-deployment.yaml', () => {
-  it('is exactly the production overlay built now (regenerate: npx tsx test/configs/tools/render-k8s.ts)', async () => {
-    expect(readFileSync(MONITORING_DEPLOYMENT, 'utf8')).toBe(await renderMonitoringDeployment());
   });
 });

@@ -13,7 +13,19 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { debianTools } from '../../compose/local/tools.js';
-import { UIDS } from '../../grafana/src/lib.js';
+import { dashboardNames } from '../../grafana/src/dashboards.js';
+import {
+  BURN_RATE_ALERTS,
+  ERROR_RATIO,
+  ERROR_RATIO_WINDOWS,
+  LATENCY_SLO,
+  SLOW_RATIO,
+  SLOW_RATIO_WINDOWS,
+  WORKER_JOB_SELECTOR,
+  burnRateExpr,
+  percent,
+} from '../../services/shared/src/metrics/slo.js';
+import { dashboardUid } from '../../grafana/src/lib.js';
 
 const run = promisify(execFile);
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -194,9 +206,46 @@ describe('rules', () => {
         expect(text).toContain(section);
       const linked = [...text.matchAll(/\/d\/([a-z0-9-]+)/g)].map((m) => m[1]);
       expect(linked.length).toBeGreaterThan(0);
-      for (const uid of linked) expect(Object.values(UIDS)).toContain(uid);
+      for (const uid of linked) expect(dashboardNames().map(dashboardUid)).toContain(uid);
     },
   );
+});
+
+describe('rules and the SLO constants (services/shared/src/metrics/slo.ts) say the same', () => {
+  const alert = (name: string) => alertRules.find((r) => r.alert === name);
+  const record = (name: string) => recordingRules.find((r) => r.record === name);
+
+  it.each(Object.values(BURN_RATE_ALERTS).map((a) => [a.alert, a] as const))(
+    '%s compares the constants’ ratio, windows, factor and budget',
+    (name, a) => {
+      const rule = alert(name);
+      expect(rule, name).toBeDefined();
+      expect(rule!.expr.trim()).toBe(burnRateExpr(a));
+      expect(rule!.annotations?.description).toContain(`${percent(a.budget)})`);
+    },
+  );
+
+  it('records the error ratio over every window the alerts and dashboards read', () => {
+    const windows = new Set([
+      ...ERROR_RATIO_WINDOWS,
+      ...Object.values(BURN_RATE_ALERTS)
+        .filter((a) => a.ratio === ERROR_RATIO)
+        .flatMap((a) => [a.longWindow, a.shortWindow]),
+    ]);
+    for (const w of windows) expect(record(`${ERROR_RATIO}:ratio_rate${w}`)?.expr, w).toContain(`[${w}]`);
+  });
+
+  it('records the slow ratio over every window, with the latency objective as the bucket bound', () => {
+    for (const w of SLOW_RATIO_WINDOWS) {
+      const expr = record(`${SLOW_RATIO}:ratio_rate${w}`)?.expr;
+      expect(expr, w).toContain(`le="${LATENCY_SLO.thresholdSeconds}"`);
+      expect(expr, w).toContain(`[${w}]`);
+    }
+  });
+
+  it('select the workers the way the dashboards do', () => {
+    expect(alert('WorkerDown')?.expr).toContain(WORKER_JOB_SELECTOR);
+  });
 });
 
 describe('promtool test rules', () => {

@@ -29,7 +29,7 @@ interface PanelQuery {
   expr: string;
 }
 
-const panelQueries: PanelQuery[] = Object.entries(allDashboards()).flatMap(([file, d]) =>
+const panelQueries: PanelQuery[] = Object.entries(await allDashboards()).flatMap(([file, d]) =>
   (d.panels ?? []).flatMap((p) => {
     const panel = p as { title?: string; targets?: { expr?: string }[] };
     return (panel.targets ?? []).map((t) => ({

@@ -3,7 +3,7 @@
  * (`PYNOMALY_CACHE_DIR`, default `~/.cache/pynomaly`), from the Go module proxy only:
  *
  * - kustomize (`sigs.k8s.io/kustomize/kustomize/v5`), to build `k8s/`;
- * - compose-config, a small program in `test/configs/tools/compose-config/` on the compose-go
+ * - compose-config, a small program in `scripts/tools/compose-config/` on the compose-go
  *   loader that `docker compose` itself uses: schema check, interpolation, consistency;
  * - the Compose specification JSON schema, from the compose-go module (`schema/compose-spec.json`);
  * - the Kubernetes OpenAPI v3 documents, from the `k8s.io/kubernetes` module (`api/openapi-spec/v3`).
@@ -138,7 +138,7 @@ export function ensureDeploymentTools(): Promise<DeploymentTools> {
   return pending;
 }
 
-// `tsx test/configs/tools/install.ts` installs and prints the paths (used by bootstrap scripts).
+// `tsx scripts/tools/install.ts` installs and prints the paths (used by bootstrap scripts).
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   ensureDeploymentTools().then(
     (tools) => console.log(JSON.stringify(tools, null, 2)),

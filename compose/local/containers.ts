@@ -52,5 +52,4 @@ export const containerControl = {
   kill: (component: string) => compose(['kill', '-s', 'SIGKILL', composeService(component)]),
   stop: (component: string) => compose(['stop', composeService(component)]),
   start: (component: string) => compose(['up', '-d', '--wait', composeService(component)]),
-  restart: (component: string) => compose(['restart', composeService(component)]),
 };

@@ -21,18 +21,6 @@ export function medianSorted(sorted: Float64Array): number {
   return quantileSorted(sorted, 0.5);
 }
 
-/** Number of elements <= v in a sorted array (numpy searchsorted side='right'). */
-export function upperBound(sorted: Float64Array, v: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid]! <= v) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
 /** Number of elements < v in a sorted array (numpy searchsorted side='left'). */
 export function lowerBound(sorted: ArrayLike<number>, v: number): number {
   let lo = 0;

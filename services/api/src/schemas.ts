@@ -173,12 +173,4 @@ export const alertResponse = z.object({
   receivedAt: z.string(),
 });
 
-export const errorResponse = z.object({
-  statusCode: z.number().int(),
-  error: z.string(),
-  code: z.string(),
-  message: z.string(),
-  issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
-});
-
 export const iso = (d: Date | null): string | null => (d ? new Date(d).toISOString() : null);

@@ -87,10 +87,6 @@ export function eventHeaders(event: Envelope): Record<string, string> {
   return injectTraceHeaders({ 'content-type': 'application/json', 'event-type': event.type });
 }
 
-export function eventMessage(topic: string, event: Envelope, headers?: Record<string, string>): OutgoingMessage {
-  return { topic, key: event.detectorId, value: JSON.stringify(event), headers: headers ?? eventHeaders(event) };
-}
-
 export class EventProducer implements MessageSender {
   private readonly producer: Producer;
   private connected = false;

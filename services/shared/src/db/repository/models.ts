@@ -49,11 +49,6 @@ export async function insertModelVersion(
   return r.rows[0]!;
 }
 
-export async function getModelByJob(q: Queryable, jobId: string): Promise<ModelRecord | undefined> {
-  const r = await q.query<ModelRecord>(`SELECT ${modelCols} FROM models WHERE job_id = $1`, [jobId]);
-  return r.rows[0];
-}
-
 export async function getModel(q: Queryable, id: string): Promise<ModelRecord | undefined> {
   const r = await q.query<ModelRecord>(`SELECT ${modelCols} FROM models WHERE id = $1`, [id]);
   return r.rows[0];
@@ -66,14 +61,6 @@ export async function getLatestModelRef(
 ): Promise<{ id: string; version: number } | undefined> {
   const r = await q.query<{ id: string; version: number }>(
     `SELECT id, version FROM models WHERE detector_id = $1 ORDER BY version DESC LIMIT 1`,
-    [detectorId],
-  );
-  return r.rows[0];
-}
-
-export async function getLatestModel(q: Queryable, detectorId: string): Promise<ModelRecord | undefined> {
-  const r = await q.query<ModelRecord>(
-    `SELECT ${modelCols} FROM models WHERE detector_id = $1 ORDER BY version DESC LIMIT 1`,
     [detectorId],
   );
   return r.rows[0];

@@ -55,10 +55,3 @@ export async function markOutboxDead(q: Queryable, ids: number[], error: string)
     [ids, error.slice(0, 2000)],
   );
 }
-
-export async function countOutboxPending(q: Queryable): Promise<number> {
-  const r = await q.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM outbox WHERE sent_at IS NULL AND dead_at IS NULL`,
-  );
-  return r.rows[0]?.n ?? 0;
-}

@@ -415,13 +415,15 @@ export function serviceEnv(ctx: Context, service: 'api' | 'training-worker' | 'd
 
 function service(name: 'api' | 'training-worker' | 'drift-worker'): Component {
   const role = name === 'api' ? 'http' : 'metrics';
-  const probe = (ctx: Context) =>
-    `http://127.0.0.1:${port(ctx.ports, name, role)}${name === 'api' ? '/health/ready' : '/metrics'}`;
+  const probe = (ctx: Context) => `http://127.0.0.1:${port(ctx.ports, name, role)}/health/ready`;
   return {
     name,
     group: 'services',
     listens: (ctx) => [port(ctx.ports, name, role)],
-    url: (ctx) => (name === 'api' ? `http://127.0.0.1:${port(ctx.ports, 'api', 'http')} (docs: /docs)` : probe(ctx)),
+    url: (ctx) =>
+      name === 'api'
+        ? `http://127.0.0.1:${port(ctx.ports, 'api', 'http')} (docs: /docs)`
+        : `http://127.0.0.1:${port(ctx.ports, name, role)}/metrics`,
     launch: (ctx) => ({
       command: process.execPath,
       args: ['--import', 'tsx', join(projectRoot, 'services', name, 'src', 'main.ts')],

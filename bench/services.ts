@@ -6,11 +6,12 @@ import autocannon from 'autocannon';
 import YAML from 'yaml';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
-import { mulberry32 } from '@pynomaly/algorithms';
+import { gaussian, mulberry32 } from '@pynomaly/algorithms';
 import { CONSUMER_GROUPS, eventHeaders, makeEvent, topicNames } from '@pynomaly/shared';
 import type { Part } from './algorithms.js';
 import type { Figure, Section } from './lib/report.js';
-import { api, processMemory, sleep, startApiChild, type BenchStack } from './lib/stack.js';
+import { ApiClient } from '../testkit/api-client.js';
+import { processMemory, sleep, startApiChild, type BenchStack } from './lib/stack.js';
 
 export interface StackContext {
   quick: boolean;
@@ -24,8 +25,9 @@ const FEATURES = ['f0', 'f1', 'f2', 'f3', 'f4', 'f5', 'f6', 'f7'];
 
 function gaussRows(n: number, seed: number, shift = 0): number[][] {
   const rng = mulberry32(seed);
-  const g = () => Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
-  return Array.from({ length: n }, () => FEATURES.map((_, j) => Math.round((g() + shift + j * 0.1) * 1e4) / 1e4));
+  return Array.from({ length: n }, () =>
+    FEATURES.map((_, j) => Math.round((gaussian(rng) + shift + j * 0.1) * 1e4) / 1e4),
+  );
 }
 
 export interface Trained {
@@ -37,32 +39,30 @@ export interface Trained {
 
 /** A dataset, detectors and one trained model each, through the real API and training worker. */
 export async function trainDetectors(sc: StackContext, count: number): Promise<Trained[]> {
-  const { apiUrl, apiKey } = sc.s.endpoints;
-  const ds = await api<{ id: string }>(apiUrl, apiKey, 'POST', '/api/v1/datasets', {
+  const client = new ApiClient(sc.s.endpoints.apiUrl, sc.s.endpoints.apiKey);
+  const ds = await client.ok<{ id: string }>('POST', '/api/v1/datasets', {
     name: 'bench-reference',
     featureNames: FEATURES,
     rows: gaussRows(4000, 1),
   });
   const out: Trained[] = [];
   for (let i = 0; i < count; i++) {
-    const d = await api<{ id: string }>(apiUrl, apiKey, 'POST', '/api/v1/detectors', {
+    const d = await client.ok<{ id: string }>('POST', '/api/v1/detectors', {
       name: `bench-${i}`,
       datasetId: ds.id,
       algorithm: 'isolation_forest',
       parameters: { nEstimators: 100, maxSamples: 256 },
     });
-    const job = await api<{ id: string }>(apiUrl, apiKey, 'POST', `/api/v1/detectors/${d.id}/train`);
+    const job = await client.ok<{ id: string }>('POST', `/api/v1/detectors/${d.id}/train`);
     const deadline = Date.now() + 120_000;
     for (;;) {
-      const j = await api<{ state: string; reason: string | null }>(apiUrl, apiKey, 'GET', `/api/v1/jobs/${job.id}`);
+      const j = await client.ok<{ state: string; reason: string | null }>('GET', `/api/v1/jobs/${job.id}`);
       if (j.state === 'succeeded') break;
       if (j.state === 'failed') throw new Error(`training failed: ${j.reason}`);
       if (Date.now() > deadline) throw new Error('training did not finish in 120 s');
       await sleep(300);
     }
-    const det = await api<{ latestModel: { id: string; version: number; threshold: number } }>(
-      apiUrl,
-      apiKey,
+    const det = await client.ok<{ latestModel: { id: string; version: number; threshold: number } }>(
       'GET',
       `/api/v1/detectors/${d.id}`,
     );
@@ -494,12 +494,12 @@ export function alertFloor(root: string): AlertFloor {
 
 /** First drifted row in through /detect → DataDriftDetected delivered at the API's webhook. */
 export async function benchAlertLatency(sc: StackContext, d: Trained, root: string): Promise<Part> {
-  const { apiUrl, apiKey } = sc.s.endpoints;
+  const client = new ApiClient(sc.s.endpoints.apiUrl, sc.s.endpoints.apiKey);
   const floor = alertFloor(root);
   const windowSize = Number(process.env.DRIFT_WINDOW_SIZE ?? 500);
   const t0 = Date.now();
   for (let k = 0; k < windowSize / 100; k++) {
-    await api(apiUrl, apiKey, 'POST', `/api/v1/detectors/${d.detectorId}/detect`, {
+    await client.ok('POST', `/api/v1/detectors/${d.detectorId}/detect`, {
       rows: gaussRows(100, 9000 + k, 3),
     });
   }
@@ -508,17 +508,13 @@ export async function benchAlertLatency(sc: StackContext, d: Trained, root: stri
   const deadline = t0 + (floor.worstS + 180) * 1000;
   while (Date.now() < deadline) {
     if (!reportAt) {
-      const r = await api<{ items: { datasetDrift: boolean }[] }>(
-        apiUrl,
-        apiKey,
+      const r = await client.ok<{ items: { datasetDrift: boolean }[] }>(
         'GET',
         `/api/v1/detectors/${d.detectorId}/drift-reports?limit=1`,
       );
       if (r.items.some((x) => x.datasetDrift)) reportAt = Date.now();
     }
-    const a = await api<{ items: { alertname: string; labels: Record<string, string>; receivedAt: string }[] }>(
-      apiUrl,
-      apiKey,
+    const a = await client.ok<{ items: { alertname: string; labels: Record<string, string>; receivedAt: string }[] }>(
       'GET',
       '/api/v1/alerts?status=firing&limit=100',
     );

@@ -12,7 +12,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { mulberry32 } from '@pynomaly/algorithms';
+import { gaussian, mulberry32 } from '@pynomaly/algorithms';
+import { ApiClient } from '../testkit/api-client.js';
 
 const API = process.env.PYNOMALY_API_URL ?? 'http://127.0.0.1:8000';
 const KEY = process.env.PYNOMALY_API_KEY ?? 'pynomaly-dev-key';
@@ -25,6 +26,7 @@ const BATCH = 100;
 const MAX_ROWS_PER_PHASE = 20_000;
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const deadline = Date.now() + TIMEOUT_MS;
+const client = new ApiClient(API, KEY);
 
 interface Job {
   id: string;
@@ -53,18 +55,6 @@ function remaining(): number {
   return left;
 }
 
-async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${API}${path}`, {
-    method,
-    headers: { 'x-api-key': KEY, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(30_000),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path} -> ${res.status}: ${text.slice(0, 500)}`);
-  return (text ? JSON.parse(text) : undefined) as T;
-}
-
 /** Polls until `check` returns a value, or the demo's deadline passes. */
 async function until<T>(what: string, check: () => Promise<T | undefined>, everyMs = 2000): Promise<T> {
   for (;;) {
@@ -78,11 +68,6 @@ async function until<T>(what: string, check: () => Promise<T | undefined>, every
     if (deadline - Date.now() < everyMs) throw new Error(`timed out waiting for ${what}`);
     await sleep(everyMs);
   }
-}
-
-function gaussian(rand: () => number): number {
-  const u = Math.max(rand(), Number.EPSILON);
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand());
 }
 
 /** Service telemetry: load, latency, error rate and queue depth; `shift` moves three of them. */
@@ -108,12 +93,12 @@ async function streamUntilReport(detectorId: string, rand: () => number, shift: 
   let anomalies = 0;
   while (sent < MAX_ROWS_PER_PHASE) {
     remaining();
-    const res = await api<{ anomalies: number }>('POST', `/api/v1/detectors/${detectorId}/detect`, {
+    const res = await client.ok<{ anomalies: number }>('POST', `/api/v1/detectors/${detectorId}/detect`, {
       rows: rows(rand, BATCH, shift),
     });
     sent += BATCH;
     anomalies += res.anomalies;
-    const { items } = await api<{ items: DriftReport[] }>(
+    const { items } = await client.ok<{ items: DriftReport[] }>(
       'GET',
       `/api/v1/detectors/${detectorId}/drift-reports?limit=5`,
     );
@@ -133,14 +118,14 @@ async function main(): Promise<void> {
 
   const rand = mulberry32(20_240_601); // seeded: every run streams the same data
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  const dataset = await api<{ id: string; rowCount: number }>('POST', '/api/v1/datasets', {
+  const dataset = await client.ok<{ id: string; rowCount: number }>('POST', '/api/v1/datasets', {
     name: `demo-service-telemetry-${stamp}`,
     featureNames: FEATURES,
     rows: rows(rand, 3000),
   });
   log(`dataset ${dataset.id}: ${dataset.rowCount} rows of ${FEATURES.join(', ')}`);
 
-  const detector = await api<{ id: string }>('POST', '/api/v1/detectors', {
+  const detector = await client.ok<{ id: string }>('POST', '/api/v1/detectors', {
     name: `demo-detector-${stamp}`,
     datasetId: dataset.id,
     algorithm: 'isolation_forest',
@@ -148,10 +133,10 @@ async function main(): Promise<void> {
   });
   log(`detector ${detector.id} (isolation_forest)`);
 
-  const job = await api<Job>('POST', `/api/v1/detectors/${detector.id}/train`);
+  const job = await client.ok<Job>('POST', `/api/v1/detectors/${detector.id}/train`);
   log(`training job ${job.id} queued`);
   const done = await until('training to finish', async () => {
-    const j = await api<Job>('GET', `/api/v1/jobs/${job.id}`);
+    const j = await client.ok<Job>('GET', `/api/v1/jobs/${job.id}`);
     return j.state === 'succeeded' || j.state === 'failed' ? j : undefined;
   });
   if (done.state === 'failed') throw new Error(`training failed: ${done.reason}`);
@@ -184,7 +169,7 @@ async function main(): Promise<void> {
   const alert = await until(
     'DataDriftDetected in the alert history',
     async () => {
-      const { items } = await api<{ items: Alert[] }>('GET', '/api/v1/alerts?status=firing&limit=200');
+      const { items } = await client.ok<{ items: Alert[] }>('GET', '/api/v1/alerts?status=firing&limit=200');
       return items.find((a) => a.alertname === 'DataDriftDetected' && a.labels.detector_id === detector.id);
     },
     5000,

@@ -2,7 +2,7 @@
 // drifted rows, and prints what was sent and accepted.
 //   npx tsx scripts/traffic.ts --api http://127.0.0.1:8000 --key pynomaly-dev-key --rate 50 --seconds 60 --drift 60
 import { parseArgs } from 'node:util';
-import { describeCounts, runTraffic } from '../test/support/traffic.js';
+import { describeCounts, runTraffic } from '../testkit/traffic.js';
 
 const usage = `usage: tsx scripts/traffic.ts [--api URL] [--key KEY] [--rate ROWS_PER_S] [--seconds N] [--drift N] [--detector ID] [--seed N]
   --api       API base URL (default $PYNOMALY_API_URL or http://127.0.0.1:8000)

@@ -2,13 +2,7 @@
 // numpy reads exactly the same values (np.fromfile) that the TypeScript side uses.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { mulberry32, type Matrix } from '@pynomaly/algorithms';
-
-/** Approximately standard normal (Box–Muller). */
-function normal(rng: () => number): number {
-  const u = 1 - rng();
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng());
-}
+import { gaussian as normal, mulberry32, type Matrix } from '@pynomaly/algorithms';
 
 export interface Labelled {
   x: Matrix;

@@ -120,17 +120,6 @@ export async function startApiChild(
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-export async function api<T>(base: string, key: string, method: string, path: string, body?: unknown): Promise<T> {
-  const r = await fetch(`${base}${path}`, {
-    method,
-    headers: { 'x-api-key': key, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await r.text();
-  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${text.slice(0, 500)}`);
-  return JSON.parse(text) as T;
-}
-
 /** Peak and current resident memory of a process (Linux /proc), in MiB. */
 export function processMemory(pid: number): { rssMiB: number; hwmMiB: number } | undefined {
   try {

@@ -8,7 +8,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,21 +17,10 @@ import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectorBinary } from '../../compose/local/tools.js';
 import { HISTOGRAM_BUCKETS, METRICS, prometheusSeriesNames } from '../../services/shared/src/metrics/catalog.js';
+import { freePort } from '../../testkit/net.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const otlpMetrics = METRICS.filter((m) => m.path === 'otlp');
-
-async function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const srv = createServer();
-    srv.once('error', fail);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      srv.close(() => ok(port));
-    });
-  });
-}
 
 /** Parses Prometheus text exposition into name -> label sets. */
 function parseExposition(text: string): Map<string, Record<string, string>[]> {

@@ -6,10 +6,12 @@
  * so the list cannot silently grow stale.
  */
 import { Kafka, logLevel } from 'kafkajs';
+import { gaussian, mulberry32 } from '@pynomaly/algorithms';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { endpoints } from '../../compose/local/stack.js';
 import { allDashboards } from '../../grafana/src/dashboards.js';
 import { withGrafanaVariables } from '../../grafana/src/promql.js';
+import { ApiClient } from '../../testkit/api-client.js';
 import { eventually, promQuery, sleep } from '../support/stack-clients.js';
 
 const e = endpoints('test');
@@ -39,40 +41,33 @@ const panelQueries: PanelQuery[] = Object.entries(await allDashboards()).flatMap
   }),
 );
 
-async function api(path: string, init: RequestInit = {}): Promise<Response> {
-  return fetch(`${e.apiUrl}${path}`, {
-    ...init,
-    headers: { 'content-type': 'application/json', 'x-api-key': e.apiKey, ...(init.headers ?? {}) },
-  });
-}
+const client = new ApiClient(e.apiUrl, e.apiKey);
 
+/** Seeded normal rows (the algorithms' mulberry32 and gaussian), so runs send the same data. */
 function gaussianRows(n: number, shift: number, seed: number): number[][] {
-  let s = seed >>> 0;
-  const rand = () => ((s = (s * 1664525 + 1013904223) >>> 0) + 0.5) / 2 ** 32;
-  const normal = () => Math.sqrt(-2 * Math.log(rand())) * Math.cos(2 * Math.PI * rand());
-  return Array.from({ length: n }, () => [normal() + shift, normal() * 2 + shift, normal() - shift]);
+  const rng = mulberry32(seed);
+  return Array.from({ length: n }, () => [gaussian(rng) + shift, gaussian(rng) * 2 + shift, gaussian(rng) - shift]);
 }
 
 async function burst(): Promise<void> {
-  const ds = await api('/api/v1/datasets', {
-    method: 'POST',
-    body: JSON.stringify({ name: 'dashboards-e2e', featureNames: ['a', 'b', 'c'], rows: gaussianRows(400, 0, 1) }),
+  const ds = await client.expect<{ id: string }>(201, 'POST', '/api/v1/datasets', {
+    name: 'dashboards-e2e',
+    featureNames: ['a', 'b', 'c'],
+    rows: gaussianRows(400, 0, 1),
   });
-  expect(ds.status).toBe(201);
-  const { id: datasetId } = (await ds.json()) as { id: string };
-  const det = await api('/api/v1/detectors', {
-    method: 'POST',
-    body: JSON.stringify({ name: 'dashboards-e2e', datasetId, algorithm: 'isolation_forest', parameters: { seed: 7 } }),
+  const datasetId = ds.body.id;
+  const det = await client.expect<{ id: string }>(201, 'POST', '/api/v1/detectors', {
+    name: 'dashboards-e2e',
+    datasetId,
+    algorithm: 'isolation_forest',
+    parameters: { seed: 7 },
   });
-  expect(det.status).toBe(201);
-  const { id: detectorId } = (await det.json()) as { id: string };
-  const train = await api(`/api/v1/detectors/${detectorId}/train`, { method: 'POST', body: '{}' });
-  expect(train.status).toBe(202);
-  const { id: jobId } = (await train.json()) as { id: string };
+  const detectorId = det.body.id;
+  const train = await client.expect<{ id: string }>(202, 'POST', `/api/v1/detectors/${detectorId}/train`, {});
   await eventually(
     'training job to succeed',
     async () => {
-      const job = (await (await api(`/api/v1/jobs/${jobId}`)).json()) as { state: string };
+      const job = await client.ok<{ state: string }>('GET', `/api/v1/jobs/${train.body.id}`);
       if (job.state === 'failed') throw new Error('training failed');
       return job.state === 'succeeded' ? job : undefined;
     },
@@ -80,13 +75,9 @@ async function burst(): Promise<void> {
   );
   // Shifted rows fill several drift windows (200 rows in the test profile) and drift.
   for (let i = 0; i < 6; i++) {
-    const res = await api(`/api/v1/detectors/${detectorId}/detect`, {
-      method: 'POST',
-      body: JSON.stringify({ rows: gaussianRows(100, 3, 10 + i) }),
-    });
-    expect(res.status).toBe(200);
+    await client.expect(200, 'POST', `/api/v1/detectors/${detectorId}/detect`, { rows: gaussianRows(100, 3, 10 + i) });
   }
-  expect((await api('/api/v1/detectors/00000000-0000-4000-8000-000000000000')).status).toBe(404);
+  expect((await client.call('GET', '/api/v1/detectors/00000000-0000-4000-8000-000000000000')).status).toBe(404);
   // An unparseable event: the training worker must dead-letter it.
   const kafka = new Kafka({ clientId: 'dashboards-e2e', brokers: e.kafkaBrokers, logLevel: logLevel.NOTHING });
   const producer = kafka.producer();

@@ -19,7 +19,7 @@ import { projectRoot } from '../../compose/local/paths.js';
 import { isOurs, readPid } from '../../compose/local/processes.js';
 import { endpoints, killComponent, startNamed, stopNamed } from '../../compose/local/stack.js';
 import { alertChain, describeChain, type AlertChain } from '../support/alert-chain.js';
-import { ApiClient, type Job } from '../support/api-client.js';
+import { ApiClient, type Job } from '../../testkit/api-client.js';
 import { exposedValue, logLines, promAlerts, spansOf } from '../support/observe.js';
 import { eventually, promQuery, sleep } from '../support/stack-clients.js';
 import {
@@ -32,7 +32,7 @@ import {
   FEATURES,
   type TrafficCounts,
   type TrainedDetector,
-} from '../support/traffic.js';
+} from '../../testkit/traffic.js';
 
 const e = endpoints('test');
 const api = new ApiClient(e.apiUrl, e.apiKey);

@@ -9,10 +9,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { components } from '../../compose/local/components.js';
 import { endpoints } from '../../compose/local/stack.js';
 import { METRICS, type MetricDefinition } from '../../services/shared/src/metrics/catalog.js';
-import { ApiClient } from '../support/api-client.js';
+import { ApiClient } from '../../testkit/api-client.js';
 import { jobsByName, logLines, spansOf, type StoredSpan } from '../support/observe.js';
 import { eventually, promQuery } from '../support/stack-clients.js';
-import { describeCounts, streamRows, trainDetector, type TrainedDetector } from '../support/traffic.js';
+import { describeCounts, streamRows, trainDetector, type TrainedDetector } from '../../testkit/traffic.js';
 
 const e = endpoints('test');
 const api = new ApiClient(e.apiUrl, e.apiKey);

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import pg from 'pg';
+import { gaussian, mulberry32 } from '@pynomaly/algorithms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { endpoints, startNamed, stopNamed } from '../../compose/local/stack.js';
 import { traceSpans } from '../support/observe.js';
@@ -18,12 +19,10 @@ const auth = { 'x-api-key': e.apiKey };
 const kafka = new Kafka({ clientId: 'services-e2e', brokers: e.kafkaBrokers, logLevel: logLevel.NOTHING });
 const db = new pg.Pool({ connectionString: e.databaseUrl, max: 2 });
 
-/** Seeded normal data (Box–Muller on a small LCG) so runs are reproducible. */
+/** Seeded normal data (the algorithms' mulberry32 and gaussian) so runs are reproducible. */
 function gaussianRows(n: number, means: number[], sds: number[], seed: number): number[][] {
-  let s = seed >>> 0;
-  const uniform = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) + 0.5) / 4294967296;
-  const normal = () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
-  return Array.from({ length: n }, () => means.map((m, j) => m + sds[j]! * normal()));
+  const rng = mulberry32(seed);
+  return Array.from({ length: n }, () => means.map((m, j) => m + sds[j]! * gaussian(rng)));
 }
 
 /**

@@ -6,10 +6,10 @@
 // `for: 1m`, the route's group_wait (30 s); the resolved notice leaves Alertmanager at the group's
 // next flush, group_interval (5 min) after the firing one.
 import type { Endpoints } from '../../compose/local/stack.js';
-import type { ApiClient, AlertItem } from './api-client.js';
+import type { ApiClient, AlertItem } from '../../testkit/api-client.js';
 import { promAlerts } from './observe.js';
 import { eventually } from './stack-clients.js';
-import { describeCounts, streamRows, type TrainedDetector } from './traffic.js';
+import { describeCounts, streamRows, type TrainedDetector } from '../../testkit/traffic.js';
 
 export interface AlertChain {
   firstDriftedRowAt: number;

@@ -33,4 +33,4 @@ export {
 } from './drift.js';
 
 // The seeded PRNG the algorithms use, for callers that generate reproducible data (tests, demo, bench).
-export { mulberry32, type Rng } from './random.js';
+export { gaussian, mulberry32, type Rng } from './random.js';

@@ -22,6 +22,14 @@ export function irwinHallNormal(rng: Rng): number {
   return s - 6;
 }
 
+/**
+ * Standard normal by Box–Muller, from two draws. `1 - rng()` lies in (0, 1], so the logarithm is
+ * always finite: no clamp needed. The one seeded normal generator for test, demo and bench data.
+ */
+export function gaussian(rng: Rng): number {
+  return Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
+}
+
 /** Integer in [0, n). */
 export function randomInt(rng: Rng, n: number): number {
   return Math.floor(rng() * n);

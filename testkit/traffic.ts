@@ -2,18 +2,13 @@
 // detector (waiting for the job), then streams rows to the detect endpoint at a steady rate —
 // normal rows first, then rows drawn from a shifted distribution — and counts what it sent and
 // what the API accepted. Rows come from a seeded generator so two runs send the same data.
-import { mulberry32 } from '@pynomaly/algorithms';
+import { gaussian, mulberry32 } from '@pynomaly/algorithms';
 import { ApiClient, type Detector, type Job } from './api-client.js';
 
 export const FEATURES = ['cpu', 'latency_ms', 'error_rate', 'queue_depth'] as const;
 
 /** Seeded uniform generator for test data (the algorithms' mulberry32). */
 export const seededRandom = mulberry32;
-
-function gaussian(rand: () => number): number {
-  const u = Math.max(rand(), 1e-12);
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand());
-}
 
 /**
  * Rows of the four features. Drifted rows move every feature's mean by several standard

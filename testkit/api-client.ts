@@ -1,6 +1,7 @@
-// A thin client for the Pynomaly API, as its users call it (fetch + X-API-Key). Each call can
-// carry a W3C traceparent we chose, so a test knows the trace id of a request without asking the
-// service, and can then look that trace up in the trace backend and the logs.
+// The one client for the Pynomaly API in tests, the demo and the benchmarks, as its users call it
+// (fetch + X-API-Key). Each call carries a W3C traceparent we chose, so a test knows the trace id
+// of a request without asking the service, and can then look that trace up in the trace backend
+// and the logs.
 import { randomBytes } from 'node:crypto';
 
 export interface ApiResponse<T = unknown> {
@@ -52,6 +53,15 @@ export class ApiClient {
       // Non-JSON bodies (metrics, HTML docs) are returned as text.
     }
     return { status: res.status, body: parsed as T, traceId, headers: res.headers };
+  }
+
+  /** The response body of a call answered with 2xx; any other status is an error naming the response. */
+  async ok<T = unknown>(method: string, path: string, body?: unknown, opts?: CallOptions): Promise<T> {
+    const res = await this.call<T>(method, path, body, opts);
+    if (res.status < 200 || res.status > 299) {
+      throw new Error(`${method} ${path} -> ${res.status}: ${JSON.stringify(res.body).slice(0, 500)}`);
+    }
+    return res.body;
   }
 
   /** Like call, but any status other than `expected` is an error naming the response. */

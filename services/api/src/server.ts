@@ -5,7 +5,6 @@ import {
   openServiceCore,
   repo,
   retryUntilDone,
-  ScrapeMetrics,
   type Config,
   type Telemetry,
 } from '@pynomaly/shared';
@@ -15,7 +14,7 @@ import { PgStore } from './store.js';
 
 export async function runApi(config: Config, telemetry: Telemetry): Promise<void> {
   const core = await openServiceCore(config);
-  const { logger, pool, topics, kafka, producer, relay } = core;
+  const { logger, pool, topics, kafka, producer, relay, scrape } = core;
   // Topic creation must not block start-up: with Kafka down the API still accepts work (outbox).
   void retryUntilDone(logger, 'ensure Kafka topics', () => ensureServiceTopics(core));
   relay.start();
@@ -36,12 +35,6 @@ export async function runApi(config: Config, telemetry: Telemetry): Promise<void
     }
   };
 
-  const scrape = new ScrapeMetrics({
-    emitter: 'api',
-    version: config.version,
-    environment: config.environment,
-    onCollectError: (metric, err) => logger.warn({ err, metric }, 'scrape gauge not collected'),
-  });
   defineApiGauges(scrape, () => repo.stateSnapshot(pool));
 
   const app = await buildApp({

@@ -3,7 +3,7 @@
 import { boot } from '@pynomaly/shared/boot';
 
 const { config, telemetry } = boot('drift-worker');
-const { CONSUMER_GROUPS, repo, runWorker, ScrapeMetrics } = await import('@pynomaly/shared');
+const { CONSUMER_GROUPS, repo, runWorker } = await import('@pynomaly/shared');
 const { driftHandler } = await import('./handler.js');
 const { defineDriftGauges } = await import('./metrics.js');
 
@@ -18,14 +18,5 @@ await runWorker(config, telemetry, {
       windowSize: ctx.config.drift.windowSize,
       onEnqueued: () => ctx.relay.notify(),
     }),
-  scrape: (ctx) => {
-    const scrape = new ScrapeMetrics({
-      emitter: 'drift-worker',
-      version: ctx.config.version,
-      environment: ctx.config.environment,
-      onCollectError: (metric, err) => ctx.logger.warn({ err, metric }, 'scrape gauge not collected'),
-    });
-    defineDriftGauges(scrape, () => repo.driftWindowSizes(ctx.pool));
-    return scrape;
-  },
+  gauges: (scrape, ctx) => defineDriftGauges(scrape, () => repo.driftWindowSizes(ctx.pool)),
 });

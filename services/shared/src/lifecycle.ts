@@ -10,6 +10,7 @@ import { createPool, migrate, type Pool } from './db/pool.js';
 import { topicNames, type Topics } from './events/index.js';
 import { createKafka, ensureTopics, EventProducer } from './kafka/index.js';
 import { createLogger, type Logger } from './logging.js';
+import { ScrapeMetrics } from './metrics/scrape.js';
 import { OutboxRelay } from './outbox/relay.js';
 import type { Telemetry } from './telemetry.js';
 
@@ -21,6 +22,8 @@ export interface ServiceCore {
   kafka: Kafka;
   producer: EventProducer;
   relay: OutboxRelay;
+  /** The service's scrape registry; a gauge that cannot be collected is logged and left out. */
+  scrape: ScrapeMetrics;
 }
 
 /** Opens what every service needs; Postgres must be reachable (migrations run here), Kafka need not be. */
@@ -39,7 +42,13 @@ export async function openServiceCore(config: Config): Promise<ServiceCore> {
   const kafka = createKafka({ brokers: config.kafka.brokers, clientId, logger });
   const producer = new EventProducer(kafka);
   const relay = new OutboxRelay({ pool, sender: producer, logger });
-  return { config, logger, pool, topics, kafka, producer, relay };
+  const scrape = new ScrapeMetrics({
+    emitter: config.service,
+    version: config.version,
+    environment: config.environment,
+    onCollectError: (metric, err) => logger.warn({ err, metric }, 'scrape gauge not collected'),
+  });
+  return { config, logger, pool, topics, kafka, producer, relay, scrape };
 }
 
 /** Creates the topics (idempotent) with the configured partitioning. */

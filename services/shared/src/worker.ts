@@ -27,7 +27,8 @@ export interface WorkerSpec {
   groupId: string;
   subscribe: (topics: Topics) => string[];
   handler: (ctx: WorkerContext) => MessageHandler;
-  scrape: (ctx: WorkerContext) => ScrapeMetrics;
+  /** Defines the worker's own state gauges on its scrape registry. */
+  gauges: (scrape: ScrapeMetrics, ctx: WorkerContext) => void;
 }
 
 /** Serves /metrics (Prometheus text or OpenMetrics) and liveness/readiness for one worker. */
@@ -75,9 +76,9 @@ export function startMetricsServer(
 
 export async function runWorker(config: Config, telemetry: Telemetry, spec: WorkerSpec): Promise<void> {
   const core = await openServiceCore(config);
-  const { logger, pool, topics, producer, relay } = core;
+  const { logger, pool, topics, producer, relay, scrape } = core;
   const ctx: WorkerContext = { config, logger, pool, topics, relay };
-  const scrape = spec.scrape(ctx);
+  spec.gauges(scrape, ctx);
 
   // Read by the readiness probe and the shutdown before the consumer exists.
   const running: { consumer?: Consumer | undefined } = {};

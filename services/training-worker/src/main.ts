@@ -3,7 +3,7 @@
 import { boot } from '@pynomaly/shared/boot';
 
 const { config, telemetry } = boot('training-worker');
-const { CONSUMER_GROUPS, runWorker, ScrapeMetrics } = await import('@pynomaly/shared');
+const { CONSUMER_GROUPS, runWorker } = await import('@pynomaly/shared');
 const { trainingHandler } = await import('./handler.js');
 const { defineTrainingGauges } = await import('./metrics.js');
 
@@ -19,14 +19,5 @@ await runWorker(config, telemetry, {
       onEnqueued: () => ctx.relay.notify(),
       inProgress,
     }),
-  scrape: (ctx) => {
-    const scrape = new ScrapeMetrics({
-      emitter: 'training-worker',
-      version: ctx.config.version,
-      environment: ctx.config.environment,
-      onCollectError: (metric, err) => ctx.logger.warn({ err, metric }, 'scrape gauge not collected'),
-    });
-    defineTrainingGauges(scrape, inProgress);
-    return scrape;
-  },
+  gauges: (scrape) => defineTrainingGauges(scrape, inProgress),
 });

@@ -54,27 +54,9 @@ export default tseslint.config(
     },
   },
   {
-    files: ['services/algorithms/**/*.ts'],
-    rules: restrict(
-      [
-        '@pynomaly/*',
-        'pg',
-        'kafkajs',
-        '@opentelemetry/*',
-        'pino',
-        'prom-client',
-        'node:fs',
-        'node:net',
-        'node:http',
-        'fastify',
-      ],
-      'algorithms are pure: typed arrays in, numbers out (no I/O, telemetry, Kafka or database)',
-    ),
-  },
-  {
     // Package zones: every file belongs to one zone by its path, whatever its depth, and an import
     // (relative, by package name or dynamic) is checked by the zone of the file it resolves to.
-    // test/configs/boundaries.test.ts feeds the linter forbidden imports at several depths.
+    // test/unit/boundaries.test.ts feeds the linter forbidden imports at several depths.
     files: ['**/*.ts'],
     plugins: { boundaries },
     settings: {

@@ -14,17 +14,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { debianTools } from '../../compose/local/tools.js';
 import { dashboardNames } from '../../grafana/src/dashboards.js';
-import {
-  BURN_RATE_ALERTS,
-  ERROR_RATIO,
-  ERROR_RATIO_WINDOWS,
-  LATENCY_SLO,
-  SLOW_RATIO,
-  SLOW_RATIO_WINDOWS,
-  WORKER_JOB_SELECTOR,
-  burnRateExpr,
-  percent,
-} from '../../services/shared/src/metrics/slo.js';
+import * as slo from '../../services/shared/src/metrics/slo.js';
 import { dashboardUid } from '../../grafana/src/lib.js';
 
 const run = promisify(execFile);
@@ -215,36 +205,36 @@ describe('rules and the SLO constants (services/shared/src/metrics/slo.ts) say t
   const alert = (name: string) => alertRules.find((r) => r.alert === name);
   const record = (name: string) => recordingRules.find((r) => r.record === name);
 
-  it.each(Object.values(BURN_RATE_ALERTS).map((a) => [a.alert, a] as const))(
+  it.each(Object.values(slo.BURN_RATE_ALERTS).map((a) => [a.alert, a] as const))(
     '%s compares the constants’ ratio, windows, factor and budget',
     (name, a) => {
       const rule = alert(name);
       expect(rule, name).toBeDefined();
-      expect(rule!.expr.trim()).toBe(burnRateExpr(a));
-      expect(rule!.annotations?.description).toContain(`${percent(a.budget)})`);
+      expect(rule!.expr.trim()).toBe(slo.burnRateExpr(a));
+      expect(rule!.annotations?.description).toContain(`${slo.percent(a.budget)})`);
     },
   );
 
   it('records the error ratio over every window the alerts and dashboards read', () => {
     const windows = new Set([
-      ...ERROR_RATIO_WINDOWS,
-      ...Object.values(BURN_RATE_ALERTS)
-        .filter((a) => a.ratio === ERROR_RATIO)
+      ...slo.ERROR_RATIO_WINDOWS,
+      ...Object.values(slo.BURN_RATE_ALERTS)
+        .filter((a) => a.ratio === slo.ERROR_RATIO)
         .flatMap((a) => [a.longWindow, a.shortWindow]),
     ]);
-    for (const w of windows) expect(record(`${ERROR_RATIO}:ratio_rate${w}`)?.expr, w).toContain(`[${w}]`);
+    for (const w of windows) expect(record(`${slo.ERROR_RATIO}:ratio_rate${w}`)?.expr, w).toContain(`[${w}]`);
   });
 
   it('records the slow ratio over every window, with the latency objective as the bucket bound', () => {
-    for (const w of SLOW_RATIO_WINDOWS) {
-      const expr = record(`${SLOW_RATIO}:ratio_rate${w}`)?.expr;
-      expect(expr, w).toContain(`le="${LATENCY_SLO.thresholdSeconds}"`);
+    for (const w of slo.SLOW_RATIO_WINDOWS) {
+      const expr = record(`${slo.SLOW_RATIO}:ratio_rate${w}`)?.expr;
+      expect(expr, w).toContain(`le="${slo.LATENCY_SLO.thresholdSeconds}"`);
       expect(expr, w).toContain(`[${w}]`);
     }
   });
 
   it('select the workers the way the dashboards do', () => {
-    expect(alert('WorkerDown')?.expr).toContain(WORKER_JOB_SELECTOR);
+    expect(alert('WorkerDown')?.expr).toContain(slo.WORKER_JOB_SELECTOR);
   });
 });
 

@@ -1,5 +1,6 @@
 // Lint rules, including the layering of docs/CONVENTIONS.md: algorithms are pure, the shared
-// library imports no service, services never import each other, the local runner imports no service.
+// library imports no service, services never import each other, the local runner imports no service,
+// and only tests import tests (the demo, benchmarks and test support use testkit/).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import boundaries from 'eslint-plugin-boundaries';
@@ -14,6 +15,10 @@ const ZONES = [
   ['training-worker', 'services/training-worker/**'],
   ['drift-worker', 'services/drift-worker/**'],
   ['local-runner', 'compose/local/**'],
+  ['testkit', 'testkit/**'],
+  ['scripts', 'scripts/**'],
+  ['bench', 'bench/**'],
+  ['tests', 'test/**'],
 ];
 const SERVICES = ['api', 'training-worker', 'drift-worker'];
 /** [from zones, forbidden target zones, why]. */
@@ -22,6 +27,7 @@ const FORBIDDEN = [
   [['shared'], SERVICES, 'the shared library imports no service'],
   ...SERVICES.map((s) => [[s], SERVICES.filter((o) => o !== s), 'services meet only through Kafka and the database']),
   [['local-runner'], ['algorithms', 'shared', ...SERVICES], 'the local stack runner knows nothing of the services'],
+  [['testkit', 'scripts', 'bench'], ['tests'], 'test support lives in testkit/: nothing outside test/ imports test/'],
 ];
 const restrict = (patterns, message) => ({
   'no-restricted-imports': ['error', { patterns: [{ group: patterns, message }] }],

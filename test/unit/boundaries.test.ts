@@ -1,7 +1,7 @@
 /**
- * The layering of docs/CONVENTIONS.md, as the linter enforces it (eslint.config.js, package
- * zones): probe files at several depths of each zone import another zone's file; every forbidden
- * import must fail lint, every allowed one must pass, and the tree itself must be clean.
+ * The layering of docs/CONVENTIONS.md as the linter enforces it (eslint.config.js, package zones;
+ * only tests import tests): probe files at three depths of each zone import another zone's file;
+ * every forbidden import must fail lint, every allowed one must pass, and the tree must be clean.
  */
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +11,17 @@ import { describe, expect, it } from 'vitest';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const eslint = new ESLint({ cwd: root });
 
-type Zone = 'algorithms' | 'shared' | 'api' | 'training-worker' | 'drift-worker' | 'local-runner';
+type Zone =
+  | 'algorithms'
+  | 'shared'
+  | 'api'
+  | 'training-worker'
+  | 'drift-worker'
+  | 'local-runner'
+  | 'testkit'
+  | 'scripts'
+  | 'bench'
+  | 'tests';
 
 /** Where probes stand in each zone: its top folder, one folder deeper and two deeper. */
 const PROBE_DIRS: Record<Zone, string[]> = {
@@ -29,6 +39,10 @@ const PROBE_DIRS: Record<Zone, string[]> = {
     'services/drift-worker/src/probe/deep',
   ],
   'local-runner': ['compose/local', 'compose/local/install', 'compose/local/install/probe'],
+  testkit: ['testkit', 'testkit/probe', 'testkit/probe/deep'],
+  scripts: ['scripts', 'scripts/generators', 'scripts/tools/compose-config'],
+  bench: ['bench', 'bench/lib', 'bench/lib/probe'],
+  tests: ['test/e2e', 'test/configs/tools', 'test/configs/tools/probe'],
 };
 
 /** A real file of each zone, and its package name where the zone is a workspace package. */
@@ -39,6 +53,10 @@ const TARGETS: Record<Zone, { file: string; pkg?: string }> = {
   'training-worker': { file: 'services/training-worker/src/handler.ts', pkg: '@pynomaly/training-worker' },
   'drift-worker': { file: 'services/drift-worker/src/handler.ts', pkg: '@pynomaly/drift-worker' },
   'local-runner': { file: 'compose/local/ports.ts' },
+  testkit: { file: 'testkit/net.ts' },
+  scripts: { file: 'scripts/generate.ts' },
+  bench: { file: 'bench/lib/stats.ts' },
+  tests: { file: 'test/support/stack-clients.ts' },
 };
 
 const SERVICES: Zone[] = ['api', 'training-worker', 'drift-worker'];
@@ -47,10 +65,14 @@ const FORBIDDEN: [Zone, Zone[]][] = [
   ['shared', SERVICES],
   ...SERVICES.map((s): [Zone, Zone[]] => [s, SERVICES.filter((o) => o !== s)]),
   ['local-runner', ['algorithms', 'shared', ...SERVICES]],
+  ...(['testkit', 'scripts', 'bench'] as Zone[]).map((z): [Zone, Zone[]] => [z, ['tests']]),
 ];
 const ALLOWED: [Zone, Zone[]][] = [
   ['shared', ['algorithms']],
   ...SERVICES.map((s): [Zone, Zone[]] => [s, ['shared', 'algorithms']]),
+  ['scripts', ['testkit', 'algorithms']],
+  ['bench', ['testkit', 'algorithms', 'shared']],
+  ['tests', ['testkit', 'algorithms', 'shared', 'local-runner']],
 ];
 
 interface Probe {
@@ -97,7 +119,7 @@ describe('layering (eslint.config.js package zones)', () => {
   });
 
   it('holds on the tree as it is', async () => {
-    const results = await eslint.lintFiles(['services', 'compose/local']);
+    const results = await eslint.lintFiles(['services', 'compose/local', 'testkit', 'scripts', 'bench', 'test']);
     const errors = results.flatMap((r) =>
       r.messages
         .filter((m) => m.ruleId === 'boundaries/dependencies' || m.ruleId === 'no-restricted-imports')

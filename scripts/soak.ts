@@ -51,7 +51,7 @@ try {
   });
   console.log(`\ntable sizes (rows), one line a minute:\n${formatSoakTable(r.samples)}\n`);
   for (const g of r.growth)
-    console.log(`${g.table}: ${g.atWarmup} at the end of the warm-up, at most ${g.max} after (allowed ${g.allowed})`);
+    console.log(`${g.table}: at most ${g.atWarmup} during the warm-up, at most ${g.max} after (allowed ${g.allowed})`);
   for (const d of r.detectors)
     console.log(
       `detector ${d.detectorId}: ${d.accepted} rows accepted = ${d.windowsCompleted} windows evaluated × ${process.env.DRIFT_WINDOW_SIZE ?? 200} + ${d.waiting} waiting (reports kept: ${d.reportsKept})`,

@@ -181,7 +181,7 @@ describe('retention soak (2 minutes; `npm run soak` runs 10)', () => {
             .map(([k, v]) => `${k}=${v}`)
             .join(' ')}`,
           formatSoakTable(r.samples),
-          `  growth after warm-up (t=${r.samples[r.warmupSample]?.atSeconds}s): ${r.growth.map((g) => `${g.table} ${g.atWarmup}→max ${g.max} (allowed ${g.allowed})`).join('; ')}`,
+          `  after the warm-up (t=${r.samples[r.warmupSample]?.atSeconds}s): ${r.growth.map((g) => `${g.table} largest ${g.atWarmup} during warm-up → largest ${g.max} after (allowed ${g.allowed})`).join('; ')}`,
           `  detectors: ${r.detectors.map((d) => `${d.detectorId.slice(0, 8)} accepted ${d.accepted} = ${d.windowsCompleted}×${WINDOW} evaluated + ${d.waiting} waiting (reports kept ${d.reportsKept})`).join('; ')}`,
           `  detect statuses: ${r.traffic.map((t) => JSON.stringify(t.statuses)).join(' ')}; a retention run completed during the soak: ${r.retentionRan}`,
         ].join('\n'),

@@ -165,6 +165,8 @@ describe('rules', () => {
       'WorkerDown',
       'KafkaConsumerLagHigh',
       'DeadLetterQueueGrowing',
+      'OutboxNotDelivering',
+      'RetentionFallingBehind',
       'CollectorRefusingData',
       'CollectorExportFailing',
       'CollectorQueueNearFull',

@@ -770,7 +770,7 @@ describe('faults under traffic', () => {
     expect(inDrift).toBe(counts.rowsAccepted);
     expect(pending).toBe(0);
     expect(pidsAfter).toEqual(pidsBefore);
-  });
+  }, 900_000);
 
   it('Postgres restarted 10 times in a row under detect, train and upload traffic: every process survives, only documented 503s', async () => {
     const fresh = await trainDetector(api, { name: `pg-restarts-${Date.now()}`, seed: 37, trainingRows: 500 });
@@ -847,7 +847,7 @@ describe('faults under traffic', () => {
     expect(counts.requestsAccepted).toBeGreaterThan(0);
     expect(accepted.length).toBeGreaterThan(0);
     expect(jobs.every((j) => j.state === 'succeeded')).toBe(true);
-  });
+  }, 900_000);
 
   it('Postgres restarted: readiness goes false and comes back; no accepted data is lost', async () => {
     const fresh = await trainDetector(api, { name: `pg-restart-${Date.now()}`, seed: 31 });

@@ -410,6 +410,10 @@ export function serviceEnv(ctx: Context, service: 'api' | 'training-worker' | 'd
     ),
     LOG_DIR: ctx.logDir(service),
     ...(ctx.profile === 'test' ? { DRIFT_WINDOW_SIZE: process.env.DRIFT_WINDOW_SIZE ?? '200' } : {}),
+    // Retention shortened to minutes by the soak (scripts/soak.ts); unset means the defaults.
+    ...Object.fromEntries(
+      Object.entries(process.env).filter(([k, v]) => /^(RETENTION_|KAFKA_RETENTION$)/.test(k) && v !== undefined),
+    ),
   };
 }
 

@@ -167,6 +167,8 @@ describe('rules', () => {
       'WorkerDown',
       'KafkaConsumerLagHigh',
       'DeadLetterQueueGrowing',
+      'OutboxNotDelivering',
+      'RetentionFallingBehind',
       'CollectorRefusingData',
       'CollectorExportFailing',
       'CollectorQueueNearFull',

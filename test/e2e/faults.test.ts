@@ -202,7 +202,7 @@ async function ready(): Promise<{ status: number; postgres?: string; kafka?: str
   }
 }
 
-async function submitTraining(detectorIds: string[], signal: AbortSignal) {
+async function submitTraining(detectorIds: string[], signal: AbortSignal, intervalMs = 700) {
   const accepted: { jobId: string; detectorId: string }[] = [];
   const statuses: Record<number, number> = {};
   for (let i = 0; !signal.aborted; i++) {
@@ -211,15 +211,54 @@ async function submitTraining(detectorIds: string[], signal: AbortSignal) {
     const status = res?.status ?? 0;
     statuses[status] = (statuses[status] ?? 0) + 1;
     if (status === 202) accepted.push({ jobId: res!.body.id, detectorId });
-    await sleep(700);
+    await sleep(intervalMs);
   }
   return { accepted, statuses };
 }
+
+/** Pids of the three services, from the runner's pid files. */
+function servicePids(): Record<string, number | undefined> {
+  const dir = join(context('test').varDir, 'pids');
+  return Object.fromEntries(
+    ['api', 'training-worker', 'drift-worker'].map((name) => [name, readPid(join(dir, `${name}.pid`))?.pid]),
+  );
+}
+
+/** A multipart CSV upload (the path a user's file takes). */
+async function uploadCsv(name: string, rows: number[][]): Promise<number> {
+  const csv = [FEATURES.join(','), ...rows.map((r) => r.join(','))].join('\n');
+  const fd = new FormData();
+  fd.append('file', new Blob([csv], { type: 'text/csv' }), `${name}.csv`);
+  try {
+    const res = await fetch(`${e.apiUrl}/api/v1/datasets/upload?name=${name}`, {
+      method: 'POST',
+      headers: { 'x-api-key': e.apiKey },
+      body: fd,
+      signal: AbortSignal.timeout(30_000),
+    });
+    await res.arrayBuffer();
+    return res.status;
+  } catch {
+    return 0;
+  }
+}
+
+const tally = (statuses: Record<number, number>) =>
+  Object.entries(statuses)
+    .map(([k, v]) => `${k}×${v}`)
+    .join(' ');
 
 describe('faults under traffic', () => {
   const poisonKeys = new Map<string, { topic: string; reason: string; value: Buffer }>();
   /** Sum of the DLQ's end offsets once the poison messages are in it. */
   let dlqEndAfterPoison = 0;
+  /**
+   * DeadLetterQueueGrowing watched from the moment the poison is in the DLQ. The alert fires about
+   * two minutes after a message arrives (kafkametrics 15 s, scrape 15 s, `for: 1m`) and resolves
+   * once the arrival leaves its 15-minute window; the faults in between take longer than that on a
+   * loaded machine, so asking "is it firing?" only at the end tested the suite's speed, not the alert.
+   */
+  let dlqAlert: Promise<{ alert: Awaited<ReturnType<typeof promAlerts>>[number]; afterMs: number }> | undefined;
 
   it('poison messages (not JSON, wrong schema version, oversized) land in the DLQ with their reason; the pipeline keeps going', async () => {
     const envelope = (version: number, padding = '') => ({
@@ -261,6 +300,20 @@ describe('faults under traffic', () => {
     await producer.disconnect();
 
     const dlq = await readDlq(new Set(poisonKeys.keys()), 60_000);
+    const inDlqAt = Date.now();
+    dlqAlert = eventually(
+      'DeadLetterQueueGrowing firing',
+      async () => {
+        const alert = (await promAlerts(e.prometheusUrl, 'DeadLetterQueueGrowing')).find(
+          (a) => a.state === 'firing' && a.labels.topic === 'pynomaly.dlq',
+        );
+        return alert ? { alert, afterMs: Date.now() - inDlqAt } : undefined;
+      },
+      // Well inside the alert's 15-minute window, however slow the machine.
+      600_000,
+      3000,
+    );
+    dlqAlert.catch(() => undefined); // awaited, and its failure reported, by its test
     const admin = kafka.admin();
     await admin.connect();
     dlqEndAfterPoison = (await admin.fetchTopicOffsets('pynomaly.dlq')).reduce((n, p) => n + Number(p.high), 0);
@@ -639,6 +692,163 @@ describe('faults under traffic', () => {
     }
   });
 
+  it('Kafka stopped for 45 s under detect and train traffic: the API stays ready and answers 2xx; every accepted event is delivered after it returns', async () => {
+    const fresh = await trainDetector(api, { name: `kafka-outage-${Date.now()}`, seed: 35, trainingRows: 500 });
+    const pidsBefore = servicePids();
+    const stop = new AbortController();
+    const readiness: Record<number, number> = {};
+    let maxPendingAge = 0;
+    const probing = (async () => {
+      while (!stop.signal.aborted) {
+        const r = await ready();
+        readiness[r.status] = (readiness[r.status] ?? 0) + 1;
+        maxPendingAge = Math.max(
+          maxPendingAge,
+          await exposedValue(`${e.apiUrl}/api/metrics`, 'pynomaly_outbox_oldest_pending_age_seconds').catch(() => 0),
+        );
+        await sleep(2000);
+      }
+    })();
+    let detecting: Promise<TrafficCounts> | undefined;
+    let training: ReturnType<typeof submitTraining> | undefined;
+    const t0 = Date.now();
+    try {
+      await stopNamed('test', 'kafka');
+      detecting = streamRows(api, fresh.detectorId, { rate: 20, seconds: 45, batchSize: 5, seed: 36 });
+      const trainStop = new AbortController();
+      training = submitTraining([fresh.detectorId], trainStop.signal, 1500);
+      await detecting;
+      trainStop.abort();
+      await training;
+    } finally {
+      await startNamed('test', 'kafka');
+    }
+    const downFor = Date.now() - t0;
+    stop.abort();
+    await probing;
+    const counts = await detecting!;
+    const { accepted, statuses } = await training!;
+    const jobs = await waitForJobsDb(
+      accepted.map((a) => a.jobId),
+      300_000,
+    );
+    const rowsInDrift = async () => {
+      const { rows } = await db.query<{ n: string }>(
+        `SELECT (SELECT coalesce(sum(window_rows), 0) FROM drift_reports WHERE detector_id = $1)
+              + (SELECT count(*) FROM drift_window_rows WHERE detector_id = $1) AS n`,
+        [fresh.detectorId],
+      );
+      return Number(rows[0]!.n);
+    };
+    const inDrift = await eventually(
+      'every detect row accepted during the outage in the drift window',
+      async () => {
+        const n = await rowsInDrift();
+        return n >= counts.rowsAccepted ? n : undefined;
+      },
+      180_000,
+      2000,
+    ).catch(rowsInDrift);
+    const pending = Number(
+      (await db.query('SELECT count(*) AS n FROM outbox WHERE sent_at IS NULL AND dead_at IS NULL')).rows[0].n,
+    );
+    const pidsAfter = servicePids();
+    console.log(
+      [
+        `kafka outage: broker away ${Math.round(downFor / 1000)} s; readiness ${tally(readiness)}; oldest undelivered event peaked at ${Math.round(maxPendingAge)} s (pynomaly_outbox_oldest_pending_age_seconds)`,
+        `  detect: ${describeCounts(counts)}; rows in the drift worker's windows/reports afterwards ${inDrift}`,
+        `  train: ${tally(statuses)}; accepted ${accepted.length}, succeeded ${jobs.filter((j) => j.state === 'succeeded').length}`,
+        `  outbox pending afterwards ${pending}; pids ${JSON.stringify(pidsBefore)} → ${JSON.stringify(pidsAfter)}`,
+      ].join('\n'),
+    );
+    expect(Object.keys(readiness)).toEqual(['200']);
+    expect(counts.requestsAccepted).toBe(counts.requestsSent);
+    expect(Object.keys(statuses)).toEqual(['202']);
+    expect(accepted.length).toBeGreaterThan(0);
+    expect(maxPendingAge).toBeGreaterThan(0);
+    expect(jobs.every((j) => j.state === 'succeeded')).toBe(true);
+    expect(inDrift).toBe(counts.rowsAccepted);
+    expect(pending).toBe(0);
+    expect(pidsAfter).toEqual(pidsBefore);
+  }, 900_000);
+
+  it('Postgres restarted 10 times in a row under detect, train and upload traffic: every process survives, only documented 503s', async () => {
+    const fresh = await trainDetector(api, { name: `pg-restarts-${Date.now()}`, seed: 37, trainingRows: 500 });
+    const pidsBefore = servicePids();
+    expect(Object.values(pidsBefore).every((p) => p !== undefined)).toBe(true);
+    const stop = new AbortController();
+    const detectStatuses: Record<number, number> = {};
+    const detecting = streamRows(api, fresh.detectorId, {
+      rate: 20,
+      seconds: 900,
+      batchSize: 5,
+      seed: 38,
+      concurrency: 4,
+      signal: stop.signal,
+      onResponse: (r) => {
+        detectStatuses[r.status] = (detectStatuses[r.status] ?? 0) + 1;
+      },
+    });
+    const training = submitTraining([fresh.detectorId], stop.signal, 2000);
+    const uploadStatuses: Record<number, number> = {};
+    const uploading = (async () => {
+      for (let i = 0; !stop.signal.aborted; i++) {
+        const s = await uploadCsv(`pg-restarts-${i}`, makeRows(200, seededRandom(1000 + i)));
+        uploadStatuses[s] = (uploadStatuses[s] ?? 0) + 1;
+        await sleep(1500);
+      }
+    })();
+    await sleep(3000);
+    const restarts: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const t = Date.now();
+      try {
+        await stopNamed('test', 'postgres');
+      } finally {
+        await startNamed('test', 'postgres');
+      }
+      await eventually(
+        'readiness back after the restart',
+        async () => ((await ready()).status === 200 ? true : undefined),
+        60_000,
+      );
+      restarts.push(Date.now() - t);
+      await sleep(2000);
+    }
+    await sleep(5000);
+    stop.abort();
+    const [counts, { accepted, statuses: trainStatuses }] = await Promise.all([detecting, training, uploading]);
+    const jobs = await waitForJobsDb(
+      accepted.map((a) => a.jobId),
+      300_000,
+    );
+    const pidsAfter = servicePids();
+    const alive = Object.entries(pidsAfter).filter(([name]) => {
+      const rec = readPid(join(context('test').varDir, 'pids', `${name}.pid`));
+      return rec !== undefined && isOurs(rec);
+    });
+    const bad = (st: Record<number, number>) =>
+      Object.keys(st).filter((k) => k === '0' || (Number(k) >= 500 && k !== '503'));
+    console.log(
+      [
+        `postgres restarted ${restarts.length} times (stop → start → API ready: ${restarts.map((ms) => `${(ms / 1000).toFixed(1)}s`).join(', ')})`,
+        `  detect: ${describeCounts(counts)}`,
+        `  train: ${tally(trainStatuses)}; accepted ${accepted.length}: ${jobs.filter((j) => j.state === 'succeeded').length} succeeded, ${jobs.filter((j) => j.state === 'failed').length} failed, ${jobs.filter((j) => j.state !== 'succeeded' && j.state !== 'failed').length} unfinished`,
+        `  upload: ${tally(uploadStatuses)}`,
+        `  pids ${JSON.stringify(pidsBefore)} → ${JSON.stringify(pidsAfter)}; alive ${alive.length}/3`,
+      ].join('\n'),
+    );
+    expect(restarts.length).toBe(10);
+    expect(pidsAfter).toEqual(pidsBefore);
+    expect(alive.length).toBe(3);
+    expect(bad(detectStatuses)).toEqual([]);
+    expect(bad(trainStatuses)).toEqual([]);
+    expect(bad(uploadStatuses)).toEqual([]);
+    expect(counts.requestsAccepted).toBeGreaterThan(0);
+    expect(accepted.length).toBeGreaterThan(0);
+    expect(jobs.every((j) => j.state === 'succeeded')).toBe(true);
+  }, 900_000);
+
   it('Postgres restarted: readiness goes false and comes back; no accepted data is lost', async () => {
     const fresh = await trainDetector(api, { name: `pg-restart-${Date.now()}`, seed: 31 });
     expect((await ready()).status).toBe(200);
@@ -738,33 +948,18 @@ describe('faults under traffic', () => {
 
   it('the DLQ alert (DeadLetterQueueGrowing) fires for the poison messages', async () => {
     expect(dlqEndAfterPoison).toBeGreaterThan(0);
-    // Prometheus has seen the DLQ with the poison messages in it (kafkametrics end offsets)...
-    const seen = await eventually(
-      'the DLQ end offsets in Prometheus to include the poison messages',
-      async () => {
-        const rows = await promQuery(
-          e.prometheusUrl,
-          'sum(kafka_partition_current_offset_ratio{topic="pynomaly.dlq"})',
-        );
-        const v = Number(rows[0]?.value[1] ?? 0);
-        return v >= dlqEndAfterPoison ? v : undefined;
-      },
-      120_000,
-      3000,
+    expect(dlqAlert, 'the poison test ran and started watching').toBeDefined();
+    const { alert, afterMs } = await dlqAlert!;
+    // Prometheus has stored the DLQ's end offsets with the poison messages in them.
+    const rows = await promQuery(
+      e.prometheusUrl,
+      'max_over_time(sum(kafka_partition_current_offset_ratio{topic="pynomaly.dlq"})[30m:1m])',
     );
-    // ...and the alert on its growth is firing.
-    const firing = await eventually(
-      'DeadLetterQueueGrowing firing',
-      async () =>
-        (await promAlerts(e.prometheusUrl, 'DeadLetterQueueGrowing')).find(
-          (a) => a.state === 'firing' && a.labels.topic === 'pynomaly.dlq',
-        ),
-      240_000,
-      3000,
-    );
+    const seen = Number(rows[0]?.value[1] ?? 0);
     console.log(
-      `DLQ alert: DLQ end offsets ${seen} in Prometheus (at least ${dlqEndAfterPoison} after the poison); ${firing.labels.alertname} ${firing.state} since ${firing.activeAt} on ${firing.labels.topic}`,
+      `DLQ alert: ${alert.labels.alertname} ${alert.state} ${Math.round(afterMs / 1000)} s after the poison reached the DLQ (active since ${alert.activeAt}); DLQ end offsets in Prometheus ${seen} (at least ${dlqEndAfterPoison} after the poison)`,
     );
-    expect(firing.labels.severity).toBe('warning');
+    expect(seen).toBeGreaterThanOrEqual(dlqEndAfterPoison);
+    expect(alert.labels.severity).toBe('warning');
   });
 });

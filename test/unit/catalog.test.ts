@@ -159,6 +159,7 @@ const snapshot: StateSnapshot = {
   jobs: [{ type: 'training', state: 'succeeded', count: 3 }],
   oldestQueuedAgeSeconds: [],
   outboxPending: 0,
+  outboxOldestPendingAgeSeconds: 0,
   models: [{ detectorId: 'd1', version: 2, ageSeconds: 60 }],
   lastTrainingSuccess: 1_700_000_000,
   drift: [
@@ -179,6 +180,7 @@ const snapshot: StateSnapshot = {
       createdAt: new Date(),
     },
   ],
+  retentionLastSuccess: 1_700_000_000,
 };
 
 async function servedNames(emitter: Emitter): Promise<string[]> {

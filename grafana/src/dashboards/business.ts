@@ -27,6 +27,18 @@ export default function business(): DashboardBody {
         queries: [q(`sum(pynomaly_outbox_pending_events{${ENV}})`, 'pending')],
       }),
       stat({
+        title: 'Oldest undelivered event',
+        description: 'Age of the oldest outbox event not yet in Kafka (alert OutboxNotDelivering above 5 m).',
+        unit: 's',
+        queries: [q(`max(pynomaly_outbox_oldest_pending_age_seconds{${ENV}})`, 'age')],
+      }),
+      stat({
+        title: 'Since retention caught up',
+        description: 'Time since the retention job last completed a run (alert RetentionFallingBehind above 1 h).',
+        unit: 's',
+        queries: [q(`time() - max(pynomaly_retention_last_success_timestamp_seconds{${ENV}})`, 'since')],
+      }),
+      stat({
         title: 'Oldest queued job',
         description: 'Age of the oldest job still queued.',
         unit: 's',
@@ -73,6 +85,12 @@ export default function business(): DashboardBody {
         queries: [
           q(`sum by (topic, outcome) (rate(pynomaly_outbox_relayed_total{${ENV}}[${RI}]))`, '{{topic}} {{outcome}}'),
         ],
+      }),
+      timeseries({
+        title: 'Rows deleted by retention',
+        description: 'Finished rows deleted by the retention job per second, by table.',
+        unit: 'suffix: rows/s',
+        queries: [q(`sum by (table) (rate(pynomaly_retention_rows_deleted_total{${ENV}}[${RI}]))`, '{{table}}')],
       }),
       timeseries({
         title: 'Alerts received',

@@ -174,3 +174,21 @@ export const alertResponse = z.object({
 });
 
 export const iso = (d: Date | null): string | null => (d ? new Date(d).toISOString() : null);
+
+export const cascadeQuery = z.object({
+  cascade: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .default('false')
+    .transform((v) => v === 'true'),
+});
+
+export const modelSummaryResponse = z.object({
+  id: z.uuid(),
+  detectorId: z.uuid(),
+  version: z.number().int(),
+  jobId: z.uuid(),
+  algorithm: z.string(),
+  threshold: z.number(),
+  trainedRows: z.number().int(),
+  createdAt: z.string(),
+});

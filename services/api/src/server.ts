@@ -4,6 +4,7 @@ import {
   installGracefulShutdown,
   openServiceCore,
   repo,
+  RetentionJob,
   retryUntilDone,
   type Config,
   type Telemetry,
@@ -14,26 +15,10 @@ import { PgStore } from './store.js';
 
 export async function runApi(config: Config, telemetry: Telemetry): Promise<void> {
   const core = await openServiceCore(config);
-  const { logger, pool, topics, kafka, producer, relay, scrape } = core;
+  const { logger, pool, topics, producer, relay, scrape } = core;
   // Topic creation must not block start-up: with Kafka down the API still accepts work (outbox).
   void retryUntilDone(logger, 'ensure Kafka topics', () => ensureServiceTopics(core));
   relay.start();
-
-  const admin = kafka.admin();
-  let adminConnected = false;
-  const kafkaReady = async () => {
-    if (!adminConnected) {
-      await admin.connect();
-      adminConnected = true;
-    }
-    try {
-      await admin.describeCluster();
-    } catch (err) {
-      adminConnected = false;
-      await admin.disconnect().catch(() => {});
-      throw err;
-    }
-  };
 
   defineApiGauges(scrape, () => repo.stateSnapshot(pool));
 
@@ -41,12 +26,18 @@ export async function runApi(config: Config, telemetry: Telemetry): Promise<void
     store: new PgStore(pool, topics, () => relay.notify()),
     auth: { apiKeys: config.api.apiKeys, authDisabled: config.api.authDisabled, scrapeToken: config.api.scrapeToken },
     scrape,
-    readiness: { postgres: async () => void (await pool.query('SELECT 1')), kafka: kafkaReady },
+    // Ready means "can serve": every request needs Postgres; none needs Kafka, because events wait
+    // in the outbox while the broker is away. Kafka's state shows in the outbox gauges and alert.
+    readiness: { postgres: async () => void (await pool.query('SELECT 1')) },
     version: config.version,
     logger,
     rateLimit: config.api.rateLimitPerMinute > 0 ? { max: config.api.rateLimitPerMinute, timeWindowMs: 60_000 } : false,
   });
   await app.listen({ host: config.api.host, port: config.api.port });
+  // The API always runs, so it hosts the retention job; an advisory lock keeps replicas from
+  // running it at the same time.
+  const retention = new RetentionJob({ pool, logger, settings: config.retention });
+  retention.start();
   logger.info({ host: config.api.host, port: config.api.port }, 'api listening');
 
   installGracefulShutdown({
@@ -55,9 +46,9 @@ export async function runApi(config: Config, telemetry: Telemetry): Promise<void
     drainMessage: 'shutting down: draining requests',
     steps: [
       { name: 'http server', run: () => app.close() },
+      { name: 'retention job', run: () => retention.stop() },
       { name: 'outbox relay', run: () => relay.stop() },
       { name: 'kafka producer', run: () => producer.disconnect() },
-      { name: 'kafka admin', run: () => admin.disconnect() },
       { name: 'postgres pool', run: () => pool.end() },
     ],
   });

@@ -27,6 +27,14 @@ export function defineApiGauges(scrape: ScrapeMetrics, load: () => Promise<State
   scrape.define('pynomaly_outbox_pending_events', async (g) => {
     g.set((await snapshot()).outboxPending);
   });
+  scrape.define('pynomaly_outbox_oldest_pending_age_seconds', async (g) => {
+    g.set((await snapshot()).outboxOldestPendingAgeSeconds);
+  });
+  scrape.define('pynomaly_retention_last_success_timestamp_seconds', async (g) => {
+    const s = await snapshot();
+    g.reset();
+    if (s.retentionLastSuccess !== null) g.set(s.retentionLastSuccess);
+  });
   scrape.define('pynomaly_model_age_seconds', async (g) => {
     const s = await snapshot();
     g.reset();

@@ -11,10 +11,14 @@ import {
   withTransaction,
   type AlertRecord,
   type DatasetMeta,
+  type DeleteDatasetResult,
+  type DeleteDetectorResult,
+  type DeleteModelResult,
   type Detector,
   type DriftReport,
   type Job,
   type ModelRecord,
+  type ModelSummary,
   type Payload,
   type Pool,
   type Topics,
@@ -49,6 +53,19 @@ export interface ApiStore {
   listDriftReports(detectorId: string, limit: number): Promise<DriftReport[]>;
   insertAlerts(alerts: NewAlert[]): Promise<number>;
   listAlerts(opts: { limit: number; status?: 'firing' | 'resolved' | undefined }): Promise<AlertRecord[]>;
+  listModels(detectorId: string, limit: number): Promise<ModelSummary[]>;
+  /** Cascade rules: repository deleteDataset / deleteDetector / deleteModel. */
+  deleteDataset(id: string, cascade: boolean): Promise<DeleteDatasetResult>;
+  deleteDetector(id: string): Promise<DeleteDetectorResult>;
+  deleteModel(id: string): Promise<DeleteModelResult>;
+}
+
+/** Set when an insert's parent row was deleted meanwhile (a foreign key no longer holds). */
+export class ParentGone extends Error {}
+
+function parentGone(err: unknown): never {
+  if ((err as { code?: string }).code === '23503') throw new ParentGone((err as Error).message);
+  throw err;
 }
 
 /** Target size of one detections.scored event: far below the broker's 1 MiB message limit. */
@@ -99,7 +116,7 @@ export class PgStore implements ApiStore {
     return repo.listDatasets(this.pool, limit);
   }
   createDetector(d: NewDetector) {
-    return repo.insertDetector(this.pool, { id: randomUUID(), ...d });
+    return repo.insertDetector(this.pool, { id: randomUUID(), ...d }).catch(parentGone);
   }
   getDetector(id: string) {
     return repo.getDetector(this.pool, id);
@@ -119,7 +136,7 @@ export class PgStore implements ApiStore {
       });
       await enqueueEvent(client, this.topics['training.requested'], event);
       return created;
-    });
+    }).catch(parentGone);
     this.onEnqueued();
     return job;
   }
@@ -159,5 +176,18 @@ export class PgStore implements ApiStore {
 
   listAlerts(opts: { limit: number; status?: 'firing' | 'resolved' | undefined }) {
     return repo.listAlerts(this.pool, opts);
+  }
+
+  listModels(detectorId: string, limit: number) {
+    return repo.listModels(this.pool, detectorId, limit);
+  }
+  deleteDataset(id: string, cascade: boolean) {
+    return withTransaction(this.pool, (client) => repo.deleteDataset(client, id, cascade));
+  }
+  deleteDetector(id: string) {
+    return withTransaction(this.pool, (client) => repo.deleteDetector(client, id));
+  }
+  deleteModel(id: string) {
+    return withTransaction(this.pool, (client) => repo.deleteModel(client, id));
   }
 }

@@ -1,5 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import type { AlertRecord, DatasetMeta, Detector, DriftReport, Job, ModelRecord, Payload } from '@pynomaly/shared';
+import type {
+  AlertRecord,
+  DatasetMeta,
+  DeleteDatasetResult,
+  DeleteDetectorResult,
+  DeleteModelResult,
+  Detector,
+  DriftReport,
+  Job,
+  ModelRecord,
+  ModelSummary,
+  Payload,
+} from '@pynomaly/shared';
 import type { ApiStore, NewAlert, NewDataset, NewDetector } from '../src/store.js';
 
 /** In-memory ApiStore that counts writes, so tests can assert "nothing was written". */
@@ -88,5 +100,48 @@ export class FakeStore implements ApiStore {
   }
   async listAlerts() {
     return this.alerts;
+  }
+  async listModels(detectorId: string): Promise<ModelSummary[]> {
+    return [...this.models.values()]
+      .filter((m) => m.detectorId === detectorId)
+      .sort((a, b) => b.version - a.version)
+      .map(({ model: _m, referenceProfile: _r, featureNames: _f, ...summary }) => summary);
+  }
+  // The same cascade rules as the repository, in memory.
+  async deleteDetector(id: string): Promise<DeleteDetectorResult> {
+    if (!this.detectors.has(id)) return { outcome: 'not_found' };
+    const jobs = [...this.jobs.values()].filter((j) => j.detectorId === id);
+    const inFlight = jobs.filter((j) => j.state === 'queued' || j.state === 'running');
+    if (inFlight.length > 0) return { outcome: 'jobs_in_flight', jobIds: inFlight.map((j) => j.id) };
+    this.writes++;
+    const models = [...this.models.values()].filter((m) => m.detectorId === id);
+    for (const m of models) this.models.delete(m.id);
+    for (const j of jobs) this.jobs.delete(j.id);
+    this.detectors.delete(id);
+    return { outcome: 'deleted', models: models.length, jobs: jobs.length, driftReports: 0 };
+  }
+  async deleteDataset(id: string, cascade: boolean): Promise<DeleteDatasetResult> {
+    if (!this.datasets.has(id)) return { outcome: 'not_found' };
+    const detectorIds = [...this.detectors.values()].filter((d) => d.datasetId === id).map((d) => d.id);
+    if (detectorIds.length > 0 && !cascade) return { outcome: 'has_detectors', detectorIds };
+    for (const detectorId of detectorIds) {
+      const busy = [...this.jobs.values()].filter(
+        (j) => j.detectorId === detectorId && (j.state === 'queued' || j.state === 'running'),
+      );
+      if (busy.length > 0) return { outcome: 'jobs_in_flight', detectorId, jobIds: busy.map((j) => j.id) };
+    }
+    for (const detectorId of detectorIds) await this.deleteDetector(detectorId);
+    this.writes++;
+    this.datasets.delete(id);
+    return { outcome: 'deleted', detectors: detectorIds.length };
+  }
+  async deleteModel(id: string): Promise<DeleteModelResult> {
+    const m = this.models.get(id);
+    if (!m) return { outcome: 'not_found' };
+    const latest = await this.latestModel(m.detectorId);
+    if (latest?.id === id) return { outcome: 'latest', detectorId: m.detectorId, version: m.version };
+    this.writes++;
+    this.models.delete(id);
+    return { outcome: 'deleted', detectorId: m.detectorId, version: m.version, driftReports: 0 };
   }
 }

@@ -57,7 +57,13 @@ async function handleTrainingCompleted(deps: DriftHandlerDeps, event: Envelope<'
   await withTransaction(deps.pool, async (client) => {
     if (!(await repo.markEventProcessed(client, GROUP, event.id))) return;
     const model = await repo.getModel(client, event.payload.modelId);
-    if (!model) throw new PermanentError('invalid_schema', `model ${event.payload.modelId} does not exist`);
+    if (!model) {
+      if (await repo.wasDeleted(client, event.detectorId, event.payload.modelId)) {
+        deps.logger.info({ detectorId: event.detectorId }, 'event for a deleted detector or model dropped');
+        return;
+      }
+      throw new PermanentError('invalid_schema', `model ${event.payload.modelId} does not exist`);
+    }
     const window = await repo.lockDriftWindow(client, event.detectorId, model.id);
     const current = window.modelId === model.id ? model : await repo.getModel(client, window.modelId);
     // Only move forward: an older model's completion arriving late must not reset a newer window.
@@ -159,6 +165,11 @@ async function handleDetections(deps: DriftHandlerDeps, event: Envelope<'detecti
     const p = event.payload;
     const model = await repo.getModel(client, p.modelId);
     if (!model || model.detectorId !== event.detectorId) {
+      // Rows scored just before their detector or model was deleted: nothing left to compare with.
+      if (await repo.wasDeleted(client, event.detectorId, p.modelId)) {
+        deps.logger.info({ detectorId: event.detectorId }, 'rows for a deleted detector or model dropped');
+        return;
+      }
       throw new PermanentError('invalid_schema', `model ${p.modelId} of detector ${event.detectorId} does not exist`);
     }
     if (p.featureNames.length !== model.featureNames.length) {

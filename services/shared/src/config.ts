@@ -46,6 +46,14 @@ const postgresUrl = z
   .min(1)
   .refine((s) => /^postgres(ql)?:\/\//.test(s), { message: 'must be a postgres:// or postgresql:// URL' });
 
+const DURATION_UNITS_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** A duration such as `90s`, `10m`, `12h` or `7d`, in milliseconds. */
+const duration = z
+  .string()
+  .regex(/^[1-9]\d*(s|m|h|d)$/, 'must be a positive whole number followed by s, m, h or d (e.g. 7d, 12h, 10m)')
+  .transform((s) => Number(s.slice(0, -1)) * DURATION_UNITS_MS[s.slice(-1) as keyof typeof DURATION_UNITS_MS]);
+
 const DEFAULT_METRICS_PORT: Record<ServiceName, number> = { api: 8000, 'training-worker': 9102, 'drift-worker': 9103 };
 
 function schemaFor(service: ServiceName) {
@@ -75,8 +83,27 @@ function schemaFor(service: ServiceName) {
       LOG_DIR: z.string().min(1).optional(),
       DRIFT_WINDOW_SIZE: positiveInt.default(500),
       SERVICE_VERSION: z.string().min(1).default('0.1.0'),
+      // The longest retention of any Pynomaly topic, DLQ included (the broker's default is 7 days).
+      KAFKA_RETENTION: duration.prefault('7d'),
+      RETENTION_INTERVAL: duration.prefault('5m'),
+      RETENTION_BATCH_SIZE: positiveInt.max(100_000).default(1000),
+      RETENTION_MAX_RUN: duration.prefault('2m'),
+      RETENTION_OUTBOX_SENT: duration.prefault('7d'),
+      RETENTION_OUTBOX_DEAD: duration.prefault('30d'),
+      RETENTION_PROCESSED_EVENTS: duration.prefault('14d'),
+      RETENTION_DRIFT_REPORTS: duration.prefault('90d'),
+      RETENTION_ALERTS: duration.prefault('90d'),
     })
     .superRefine((env, ctx) => {
+      // A processed-event id deleted while Kafka can still redeliver its event (a consumer group
+      // whose offsets expired restarts from the oldest message kept) would be processed twice.
+      if (env.RETENTION_PROCESSED_EVENTS <= env.KAFKA_RETENTION) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['RETENTION_PROCESSED_EVENTS'],
+          message: 'must be longer than KAFKA_RETENTION, or a redelivered event could be processed twice',
+        });
+      }
       if (service !== 'api') return;
       if (env.PYNOMALY_ENVIRONMENT === 'production') {
         if (env.PYNOMALY_API_KEYS.length === 0) {
@@ -116,6 +143,20 @@ export interface Config {
   metrics: { host: string; port: number };
   log: { level: string; dir: string | undefined };
   drift: { windowSize: number };
+  retention: RetentionSettings;
+}
+
+/** How long finished data is kept (milliseconds) and how the retention job runs (see retention.ts). */
+export interface RetentionSettings {
+  intervalMs: number;
+  batchSize: number;
+  maxRunMs: number;
+  kafkaRetentionMs: number;
+  outboxSentMs: number;
+  outboxDeadMs: number;
+  processedEventsMs: number;
+  driftReportsMs: number;
+  alertsMs: number;
 }
 
 export class ConfigError extends Error {
@@ -170,6 +211,17 @@ function toConfig(service: ServiceName, e: RawConfig): Config {
     metrics: { host: e.METRICS_HOST, port: e.METRICS_PORT },
     log: { level: e.LOG_LEVEL, dir: e.LOG_DIR },
     drift: { windowSize: e.DRIFT_WINDOW_SIZE },
+    retention: {
+      intervalMs: e.RETENTION_INTERVAL,
+      batchSize: e.RETENTION_BATCH_SIZE,
+      maxRunMs: e.RETENTION_MAX_RUN,
+      kafkaRetentionMs: e.KAFKA_RETENTION,
+      outboxSentMs: e.RETENTION_OUTBOX_SENT,
+      outboxDeadMs: e.RETENTION_OUTBOX_DEAD,
+      processedEventsMs: e.RETENTION_PROCESSED_EVENTS,
+      driftReportsMs: e.RETENTION_DRIFT_REPORTS,
+      alertsMs: e.RETENTION_ALERTS,
+    },
   };
 }
 

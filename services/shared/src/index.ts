@@ -12,14 +12,19 @@ export type {
   Algorithm,
   AlertRecord,
   DatasetMeta,
+  DeleteDatasetResult,
+  DeleteDetectorResult,
+  DeleteModelResult,
   Detector,
   DriftReport,
   Job,
   JobState,
   ModelRecord,
+  ModelSummary,
   StateSnapshot,
   StoredModel,
 } from './db/repository.js';
 export * from './outbox/relay.js';
 export * from './lifecycle.js';
 export * from './worker.js';
+export * from './retention.js';

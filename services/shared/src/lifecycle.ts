@@ -36,7 +36,10 @@ export async function openServiceCore(config: Config): Promise<ServiceCore> {
     version: config.version,
     environment: config.environment,
   });
-  const pool = createPool(config.database.url, config.database.poolMax, clientId);
+  const pool = createPool(config.database.url, config.database.poolMax, clientId, (err) =>
+    // The query in flight (if any) fails with this error and is handled there; this is the event.
+    logger.warn({ err }, 'postgres connection lost; the pool opens a new one on demand'),
+  );
   await migrate(pool, logger);
   const topics = topicNames(config.kafka.topicPrefix);
   const kafka = createKafka({ brokers: config.kafka.brokers, clientId, logger });

@@ -70,7 +70,12 @@ export function startMetricsServer(
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => resolve(server));
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      // After listening, an 'error' (a failed accept, say) is logged, never thrown at the process.
+      server.on('error', (err) => logger.error({ err }, 'metrics server error'));
+      resolve(server);
+    });
   });
 }
 
@@ -105,23 +110,41 @@ export async function runWorker(config: Config, telemetry: Telemetry, spec: Work
     ],
   });
 
-  // Kafka may come up after us: keep trying rather than crash-looping.
-  running.consumer = await retryUntilDone(
-    logger,
-    'start the consumer',
-    async () => {
-      await ensureServiceTopics(core);
-      return startConsumer({
-        kafka: core.kafka,
-        groupId: spec.groupId,
-        topics: spec.subscribe(topics),
-        handler: spec.handler(ctx),
-        dlqTopic: topics.dlq,
-        dlq: producer,
-        logger,
-      });
-    },
-    { cancelled: lifecycle.stopping },
-  );
-  if (running.consumer) logger.info({ groupId: spec.groupId }, 'consumer running');
+  // Kafka may come up after us, or go away for longer than kafkajs retries: keep trying rather
+  // than crash-looping, and rather than living on as a process that consumes nothing.
+  const handler = spec.handler(ctx);
+  const start = async (): Promise<void> => {
+    const consumer = await retryUntilDone(
+      logger,
+      'start the consumer',
+      async () => {
+        await ensureServiceTopics(core);
+        return startConsumer({
+          kafka: core.kafka,
+          groupId: spec.groupId,
+          topics: spec.subscribe(topics),
+          handler,
+          dlqTopic: topics.dlq,
+          dlq: producer,
+          logger,
+        });
+      },
+      { cancelled: lifecycle.stopping },
+    );
+    if (!consumer) return;
+    running.consumer = consumer;
+    logger.info({ groupId: spec.groupId }, 'consumer running');
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      // kafkajs restarts the consumer itself after a retriable error; otherwise it stays stopped.
+      if (payload.restart || lifecycle.stopping()) return;
+      logger.error({ err: payload.error }, 'kafka consumer stopped for good; starting a new one');
+      running.consumer = undefined;
+      void consumer
+        .disconnect()
+        .catch(() => {})
+        .then(start)
+        .catch((err: unknown) => logger.error({ err }, 'could not restart the kafka consumer'));
+    });
+  };
+  await start();
 }

@@ -81,4 +81,34 @@ describe('loadConfig', () => {
       'production',
     );
   });
+
+  it('reads retention durations with units and refuses processed-event ids kept no longer than Kafka keeps events', () => {
+    const c = loadConfig('api', { ...base, PYNOMALY_AUTH_DISABLED: 'true' });
+    const day = 86_400_000;
+    expect(c.retention).toEqual({
+      intervalMs: 5 * 60_000,
+      batchSize: 1000,
+      maxRunMs: 2 * 60_000,
+      kafkaRetentionMs: 7 * day,
+      outboxSentMs: 7 * day,
+      outboxDeadMs: 30 * day,
+      processedEventsMs: 14 * day,
+      driftReportsMs: 90 * day,
+      alertsMs: 90 * day,
+    });
+    const short = loadConfig('drift-worker', {
+      ...base,
+      KAFKA_RETENTION: '1m',
+      RETENTION_PROCESSED_EVENTS: '90s',
+      RETENTION_OUTBOX_SENT: '2m',
+    });
+    expect(short.retention.processedEventsMs).toBe(90_000);
+    expect(short.retention.outboxSentMs).toBe(120_000);
+    expect(errorOf(() => loadConfig('drift-worker', { ...base, RETENTION_ALERTS: '3 days' })).message).toMatch(
+      /RETENTION_ALERTS: must be a positive whole number followed by s, m, h or d/,
+    );
+    const unsafe = errorOf(() => loadConfig('drift-worker', { ...base, RETENTION_PROCESSED_EVENTS: '7d' }));
+    expect(unsafe.variables).toEqual(['RETENTION_PROCESSED_EVENTS']);
+    expect(unsafe.message).toMatch(/must be longer than KAFKA_RETENTION/);
+  });
 });

@@ -45,7 +45,14 @@ export async function handleTrainingRequested(
   const { pool, logger, topics } = deps;
   const { jobId } = event.payload;
   const existing = await repo.getJob(pool, jobId);
-  if (!existing) throw new PermanentError('invalid_schema', `job ${jobId} does not exist`);
+  if (!existing) {
+    // A late redelivery for a detector deleted since (deleting it deleted its finished jobs).
+    if (await repo.wasDeleted(pool, event.detectorId)) {
+      logger.info({ jobId, detectorId: event.detectorId }, 'event for a deleted detector dropped');
+      return;
+    }
+    throw new PermanentError('invalid_schema', `job ${jobId} does not exist`);
+  }
   if (existing.detectorId !== event.detectorId) {
     throw new PermanentError(
       'invalid_schema',

@@ -4,6 +4,8 @@ import { instruments } from '@pynomaly/shared';
 import { z } from 'zod';
 import { ApiError, notFound } from '../errors.js';
 import {
+  cascadeQuery,
+  errorResponse,
   datasetResponse,
   createDatasetBody,
   featureNames as featureNamesSchema,
@@ -157,6 +159,42 @@ export const datasetRoutes: FastifyPluginAsyncZod<DatasetRouteOptions> = async (
       const d = await store.getDataset(request.params.id);
       if (!d) throw notFound('dataset', request.params.id);
       return toResponse(d);
+    },
+  );
+
+  app.delete(
+    '/api/v1/datasets/:id',
+    {
+      schema: {
+        tags: ['datasets'],
+        summary: 'Delete a dataset (204)',
+        description:
+          'A dataset that detectors use is refused with 409 naming them, unless `cascade=true`: then those detectors are deleted too, each with its models, jobs, drift window and reports. Refused with 409 while one of them has a training job queued or running.',
+        params: uuidParam,
+        querystring: cascadeQuery,
+        response: { 204: z.null(), 404: errorResponse, 409: errorResponse },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      const r = await store.deleteDataset(id, request.query.cascade);
+      if (r.outcome === 'not_found') throw notFound('dataset', id);
+      if (r.outcome === 'has_detectors') {
+        throw new ApiError(
+          409,
+          'in_use',
+          `dataset ${id} is used by ${r.detectorIds.length} detector(s) (${r.detectorIds.slice(0, 10).join(', ')}${r.detectorIds.length > 10 ? ', …' : ''}): delete them first, or pass cascade=true to delete them with it`,
+        );
+      }
+      if (r.outcome === 'jobs_in_flight') {
+        throw new ApiError(
+          409,
+          'jobs_in_flight',
+          `detector ${r.detectorId} of dataset ${id} has ${r.jobIds.length} training job(s) queued or running (${r.jobIds.slice(0, 10).join(', ')}): retry when they have finished`,
+        );
+      }
+      request.log.info({ datasetId: id, detectorsDeleted: r.detectors }, 'dataset deleted');
+      return reply.status(204).send(null);
     },
   );
 };

@@ -9,13 +9,15 @@ import {
   detectorResponse,
   detectResponse,
   driftReportResponse,
+  errorResponse,
   iso,
+  modelSummaryResponse,
   jobResponse,
   listQuery,
   uuidParam,
 } from '../schemas.js';
 import { rowsToMatrix, scoreWithModel } from '../scoring.js';
-import type { ApiStore } from '../store.js';
+import { ParentGone, type ApiStore } from '../store.js';
 import { toJobResponse } from './jobs.js';
 
 export interface DetectorRouteOptions {
@@ -69,13 +71,18 @@ export const detectorRoutes: FastifyPluginAsyncZod<DetectorRouteOptions> = async
           `body.parameters.maxSamples: ${body.parameters.maxSamples} exceeds the dataset's ${dataset.rowCount} rows`,
         );
       }
-      const d = await store.createDetector({
-        name: body.name,
-        datasetId: body.datasetId,
-        algorithm: body.algorithm,
-        parameters: body.parameters,
-        driftThresholds: body.driftThresholds,
-      });
+      const d = await store
+        .createDetector({
+          name: body.name,
+          datasetId: body.datasetId,
+          algorithm: body.algorithm,
+          parameters: body.parameters,
+          driftThresholds: body.driftThresholds,
+        })
+        .catch((err: unknown) => {
+          // The dataset was deleted between the check above and the insert.
+          throw err instanceof ParentGone ? notFound('dataset', body.datasetId) : err;
+        });
       return reply.status(201).send(toResponse(d, undefined));
     },
   );
@@ -117,7 +124,9 @@ export const detectorRoutes: FastifyPluginAsyncZod<DetectorRouteOptions> = async
     },
     async (request, reply) => {
       const d = await detectorOr404(request.params.id);
-      const job = await store.requestTraining(d);
+      const job = await store.requestTraining(d).catch((err: unknown) => {
+        throw err instanceof ParentGone ? notFound('detector', d.id) : err;
+      });
       return reply.status(202).header('location', `/api/v1/jobs/${job.id}`).send(toJobResponse(job));
     },
   );
@@ -211,6 +220,80 @@ export const detectorRoutes: FastifyPluginAsyncZod<DetectorRouteOptions> = async
     async (request) => {
       const d = await detectorOr404(request.params.id);
       return { items: (await store.listDriftReports(d.id, request.query.limit)).map(toReport) };
+    },
+  );
+
+  app.delete(
+    '/api/v1/detectors/:id',
+    {
+      schema: {
+        tags: ['detectors'],
+        summary: 'Delete a detector with its models, jobs, drift window and reports (204)',
+        description:
+          'Refused with 409 while one of its training jobs is queued or running. Events still in flight for it are dropped by the workers. Its dataset stays.',
+        params: uuidParam,
+        response: { 204: z.null(), 404: errorResponse, 409: errorResponse },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      const r = await store.deleteDetector(id);
+      if (r.outcome === 'not_found') throw notFound('detector', id);
+      if (r.outcome === 'jobs_in_flight') {
+        throw new ApiError(
+          409,
+          'jobs_in_flight',
+          `detector ${id} has ${r.jobIds.length} training job(s) queued or running (${r.jobIds.slice(0, 10).join(', ')}): retry when they have finished`,
+        );
+      }
+      request.log.info({ detectorId: id, ...r }, 'detector deleted');
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.get(
+    '/api/v1/detectors/:id/models',
+    {
+      schema: {
+        tags: ['detectors'],
+        summary: "The detector's model versions, newest first (without model bodies)",
+        params: uuidParam,
+        querystring: listQuery,
+        response: { 200: z.object({ items: z.array(modelSummaryResponse) }) },
+      },
+    },
+    async (request) => {
+      const d = await detectorOr404(request.params.id);
+      const items = await store.listModels(d.id, request.query.limit);
+      return { items: items.map((m) => ({ ...m, createdAt: iso(m.createdAt)! })) };
+    },
+  );
+
+  app.delete(
+    '/api/v1/models/:id',
+    {
+      schema: {
+        tags: ['detectors'],
+        summary: 'Delete an older model version with its drift reports (204)',
+        description:
+          "The detector's latest model is refused with 409 (detect scores with it; delete the detector instead). The job that trained the model stays, without a model. Version numbers are never reused.",
+        params: uuidParam,
+        response: { 204: z.null(), 404: errorResponse, 409: errorResponse },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      const r = await store.deleteModel(id);
+      if (r.outcome === 'not_found') throw notFound('model', id);
+      if (r.outcome === 'latest') {
+        throw new ApiError(
+          409,
+          'latest_model',
+          `model ${id} is version ${r.version}, the latest of detector ${r.detectorId}, which detect uses: train a newer version first, or delete the detector`,
+        );
+      }
+      request.log.info({ modelId: id, ...r }, 'model deleted');
+      return reply.status(204).send(null);
     },
   );
 };

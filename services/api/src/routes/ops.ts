@@ -47,7 +47,7 @@ export const opsRoutes: FastifyPluginAsyncZod<OpsRouteOptions> = async (app, opt
       config: { auth: 'public', rateLimit: false },
       schema: {
         tags: ['health'],
-        summary: 'Ready when Postgres and Kafka answer',
+        summary: 'Ready when the API can serve: Postgres answers (Kafka may be away; events wait in the outbox)',
         response: { 200: readiness, 503: readiness },
       },
     },

@@ -12,7 +12,20 @@ export type Queryable = Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>;
 // numeric/bigint come back as strings by default; our counts fit in a double.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 
-export function createPool(url: string, max: number, applicationName: string): pg.Pool {
+/**
+ * A pool whose connections can all die (a Postgres restart, a failover, a network cut) without
+ * taking the process down. pg emits 'error' on the client whose socket broke, and an EventEmitter
+ * with no 'error' listener throws: the pool listens on idle clients only, and removes its listener
+ * while a client is checked out (a transaction between two queries, a relay waiting on Kafka). So
+ * every client gets its own listener for its whole life; the query in flight, if any, still
+ * rejects with the same error, and the broken client is discarded when it is released.
+ */
+export function createPool(
+  url: string,
+  max: number,
+  applicationName: string,
+  onConnectionError: (err: Error) => void = () => {},
+): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
     max,
@@ -20,9 +33,16 @@ export function createPool(url: string, max: number, applicationName: string): p
     idleTimeoutMillis: 30_000,
     connectionTimeoutMillis: 5_000,
   });
-  // An idle client losing its connection must not crash the process; the pool replaces it.
-  pool.on('error', () => {});
+  guardPool(pool, onConnectionError);
   return pool;
+}
+
+/** Listens for 'error' on the pool and on every client it creates (see createPool). */
+export function guardPool(pool: pg.Pool, onConnectionError: (err: Error) => void): void {
+  pool.on('error', onConnectionError);
+  pool.on('connect', (client) => {
+    client.on('error', onConnectionError);
+  });
 }
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url));
@@ -55,15 +75,20 @@ export async function migrate(pool: pg.Pool, logger: Logger): Promise<string[]> 
 
 export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  // A client whose ROLLBACK fails has lost its connection (or is in an unknown state): it is
+  // destroyed on release rather than handed to the next caller.
+  let broken: Error | undefined;
   try {
     await client.query('BEGIN');
     const result = await fn(client);
     await client.query('COMMIT');
     return result;
   } catch (err) {
-    await client.query('ROLLBACK').catch(() => {});
+    await client.query('ROLLBACK').catch((rollbackErr: unknown) => {
+      broken = rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr));
+    });
     throw err;
   } finally {
-    client.release();
+    client.release(broken);
   }
 }

@@ -11,3 +11,5 @@ export * from './repository/drift.js';
 export * from './repository/alerts.js';
 export * from './repository/outbox.js';
 export * from './repository/state.js';
+export * from './repository/retention.js';
+export * from './repository/tombstones.js';

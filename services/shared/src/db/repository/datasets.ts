@@ -1,6 +1,7 @@
 /** Datasets: named numeric tables stored as little-endian float64 bytes. */
 import type { Matrix } from '@pynomaly/algorithms';
 import type { Queryable } from '../pool.js';
+import { deleteDetector, detectorIdsOfDataset } from './detectors.js';
 import { bytesToMatrix, matrixToBytes } from './matrix-bytes.js';
 
 export interface DatasetMeta {
@@ -51,4 +52,27 @@ export async function listDatasets(q: Queryable, limit = 100): Promise<DatasetMe
     limit,
   ]);
   return r.rows;
+}
+
+export type DeleteDatasetResult =
+  | { outcome: 'deleted'; detectors: number }
+  | { outcome: 'not_found' }
+  | { outcome: 'has_detectors'; detectorIds: string[] }
+  | { outcome: 'jobs_in_flight'; detectorId: string; jobIds: string[] };
+
+/**
+ * Deletes a dataset. Detectors trained on it are deleted too only with `cascade` (each by the
+ * rules of deleteDetector); without it a dataset in use is refused. Run inside a transaction.
+ */
+export async function deleteDataset(q: Queryable, id: string, cascade: boolean): Promise<DeleteDatasetResult> {
+  const found = await q.query(`SELECT 1 FROM datasets WHERE id = $1 FOR UPDATE`, [id]);
+  if ((found.rowCount ?? 0) === 0) return { outcome: 'not_found' };
+  const detectorIds = await detectorIdsOfDataset(q, id);
+  if (detectorIds.length > 0 && !cascade) return { outcome: 'has_detectors', detectorIds };
+  for (const detectorId of detectorIds) {
+    const r = await deleteDetector(q, detectorId);
+    if (r.outcome === 'jobs_in_flight') return { outcome: 'jobs_in_flight', detectorId, jobIds: r.jobIds };
+  }
+  await q.query(`DELETE FROM datasets WHERE id = $1`, [id]);
+  return { outcome: 'deleted', detectors: detectorIds.length };
 }

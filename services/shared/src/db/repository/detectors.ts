@@ -34,3 +34,51 @@ export async function listDetectors(q: Queryable, limit = 100): Promise<Detector
   const r = await q.query<Detector>(`SELECT ${detectorCols} FROM detectors ORDER BY created_at DESC LIMIT $1`, [limit]);
   return r.rows;
 }
+
+export type DeleteDetectorResult =
+  | { outcome: 'deleted'; models: number; jobs: number; driftReports: number }
+  | { outcome: 'not_found' }
+  | { outcome: 'jobs_in_flight'; jobIds: string[] };
+
+/**
+ * Deletes a detector with everything that exists only for it: its models, its jobs, its drift
+ * window and reports. Refused while one of its jobs is queued or running (the training worker would
+ * write a model for a detector that is gone). Run inside a transaction; the detector's row lock
+ * serialises it with training and with a concurrent delete.
+ */
+export async function deleteDetector(q: Queryable, id: string): Promise<DeleteDetectorResult> {
+  const found = await q.query(`SELECT 1 FROM detectors WHERE id = $1 FOR UPDATE`, [id]);
+  if ((found.rowCount ?? 0) === 0) return { outcome: 'not_found' };
+  const inFlight = await q.query<{ id: string }>(
+    `SELECT id FROM jobs WHERE detector_id = $1 AND state IN ('queued', 'running') ORDER BY created_at`,
+    [id],
+  );
+  if (inFlight.rows.length > 0) return { outcome: 'jobs_in_flight', jobIds: inFlight.rows.map((r) => r.id) };
+  const models = await q.query<{ id: string }>(`SELECT id FROM models WHERE detector_id = $1`, [id]);
+  await q.query(`DELETE FROM drift_window_rows WHERE detector_id = $1`, [id]);
+  await q.query(`DELETE FROM drift_windows WHERE detector_id = $1`, [id]);
+  const reports = await q.query(`DELETE FROM drift_reports WHERE detector_id = $1`, [id]);
+  // jobs.model_id and models.job_id point at each other: cut one side first.
+  await q.query(`UPDATE jobs SET model_id = NULL WHERE detector_id = $1 AND model_id IS NOT NULL`, [id]);
+  await q.query(`DELETE FROM models WHERE detector_id = $1`, [id]);
+  const jobs = await q.query(`DELETE FROM jobs WHERE detector_id = $1`, [id]);
+  await q.query(`DELETE FROM detectors WHERE id = $1`, [id]);
+  await q.query(
+    `INSERT INTO deleted_resources (kind, id)
+     SELECT 'detector', $1::uuid UNION ALL SELECT 'model', unnest($2::uuid[]) ON CONFLICT DO NOTHING`,
+    [id, models.rows.map((m) => m.id)],
+  );
+  return {
+    outcome: 'deleted',
+    models: models.rows.length,
+    jobs: jobs.rowCount ?? 0,
+    driftReports: reports.rowCount ?? 0,
+  };
+}
+
+export async function detectorIdsOfDataset(q: Queryable, datasetId: string): Promise<string[]> {
+  const r = await q.query<{ id: string }>(`SELECT id FROM detectors WHERE dataset_id = $1 ORDER BY created_at`, [
+    datasetId,
+  ]);
+  return r.rows.map((row) => row.id);
+}

@@ -65,3 +65,56 @@ export async function getLatestModelRef(
   );
   return r.rows[0];
 }
+
+
+export interface ModelSummary {
+  id: string;
+  detectorId: string;
+  version: number;
+  jobId: string;
+  algorithm: Algorithm;
+  threshold: number;
+  trainedRows: number;
+  createdAt: Date;
+}
+
+/** A detector's model versions, newest first, without their bodies. */
+export async function listModels(q: Queryable, detectorId: string, limit = 100): Promise<ModelSummary[]> {
+  const r = await q.query<ModelSummary>(
+    `SELECT id, detector_id AS "detectorId", version, job_id AS "jobId", algorithm, threshold,
+       trained_rows AS "trainedRows", created_at AS "createdAt"
+     FROM models WHERE detector_id = $1 ORDER BY version DESC LIMIT $2`,
+    [detectorId, limit],
+  );
+  return r.rows;
+}
+
+export type DeleteModelResult =
+  | { outcome: 'deleted'; detectorId: string; version: number; driftReports: number }
+  | { outcome: 'not_found' }
+  | { outcome: 'latest'; detectorId: string; version: number };
+
+/**
+ * Deletes an older model version with its drift reports and window rows; the job that trained it
+ * stays (succeeded, without a model). The detector's latest model is refused: detect scores with
+ * it, and versions are never reused. Run inside a transaction; the detector's row lock serialises
+ * it with a training that stores a new version.
+ */
+export async function deleteModel(q: Queryable, id: string): Promise<DeleteModelResult> {
+  const m = await q.query<{ detectorId: string; version: number }>(
+    `SELECT detector_id AS "detectorId", version FROM models WHERE id = $1`,
+    [id],
+  );
+  const found = m.rows[0];
+  if (!found) return { outcome: 'not_found' };
+  await q.query('SELECT 1 FROM detectors WHERE id = $1 FOR UPDATE', [found.detectorId]);
+  const latest = await getLatestModelRef(q, found.detectorId);
+  if (!latest || latest.id === id) return { outcome: 'latest', ...found };
+  await q.query(`DELETE FROM drift_window_rows WHERE model_id = $1`, [id]);
+  await q.query(`DELETE FROM drift_windows WHERE model_id = $1`, [id]);
+  const reports = await q.query(`DELETE FROM drift_reports WHERE model_id = $1`, [id]);
+  await q.query(`UPDATE jobs SET model_id = NULL WHERE model_id = $1`, [id]);
+  await q.query(`DELETE FROM models WHERE id = $1`, [id]);
+  await q.query(`INSERT INTO deleted_resources (kind, id) VALUES ('model', $1) ON CONFLICT DO NOTHING`, [id]);
+  return { outcome: 'deleted', ...found, driftReports: reports.rowCount ?? 0 };
+}

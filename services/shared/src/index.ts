@@ -17,6 +17,7 @@ export type {
   Job,
   JobState,
   ModelRecord,
+  ModelSummary,
   StateSnapshot,
   StoredModel,
 } from './db/repository.js';

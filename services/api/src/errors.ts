@@ -180,6 +180,9 @@ export function installErrorHandler(app: FastifyInstance, limits: ErrorLimits = 
     if (known) {
       let message = known.message ?? err.message;
       if (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY') message = `body: malformed JSON (${err.message})`;
+      if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' && request.routeOptions.bodyLimit) {
+        message = `body: is larger than the limit of ${request.routeOptions.bodyLimit} bytes for this endpoint`;
+      }
       if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
         message = `content-type ${request.headers['content-type'] ?? '(none)'} is not supported by this endpoint`;
       }

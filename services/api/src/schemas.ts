@@ -21,14 +21,11 @@ const describe = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'arra
  * validated (and reported on) every element, so a million bad elements made a million issues.
  */
 export function boundedArray<T extends z.ZodType>(item: T, min: number, max: number) {
-  return z.preprocess(
-    (value, ctx) => {
-      if (Array.isArray(value) && value.length > max)
-        ctx.addIssue({ code: 'custom', message: `must have at most ${max} items (has ${value.length})` });
-      return value;
-    },
-    z.array(item).min(min).max(max),
-  );
+  return z.preprocess((value, ctx) => {
+    if (Array.isArray(value) && value.length > max)
+      ctx.addIssue({ code: 'custom', message: `must have at most ${max} items (has ${value.length})` });
+    return value;
+  }, z.array(item).min(min).max(max));
 }
 
 /** A string-to-string map with at most `max` keys, counted before any value is validated. */
@@ -36,7 +33,8 @@ function boundedRecord(max: number) {
   return z.preprocess(
     (value, ctx) => {
       if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
-      if (Object.keys(value).length > max) ctx.addIssue({ code: 'custom', message: `must have at most ${max} entries` });
+      if (Object.keys(value).length > max)
+        ctx.addIssue({ code: 'custom', message: `must have at most ${max} entries` });
       return value;
     },
     z.record(z.string(), z.string()),

@@ -89,10 +89,9 @@ export class FakeStore implements ApiStore {
   async latestModelSummaries(detectorIds: readonly string[]) {
     const out = new Map<string, ModelSummary>();
     for (const id of detectorIds) {
-      const m = [...this.models.values()]
-        .filter((x) => x.detectorId === id)
-        .sort((a, b) => b.version - a.version)[0];
-      if (m) out.set(id, { id: m.id, detectorId: id, version: m.version, threshold: m.threshold, createdAt: m.createdAt });
+      const m = [...this.models.values()].filter((x) => x.detectorId === id).sort((a, b) => b.version - a.version)[0];
+      if (m)
+        out.set(id, { id: m.id, detectorId: id, version: m.version, threshold: m.threshold, createdAt: m.createdAt });
     }
     return out;
   }

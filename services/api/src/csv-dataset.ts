@@ -13,6 +13,7 @@ import { featureNamesSchema } from './schemas.js';
 export interface CsvLimits {
   maxRows: number;
   maxFeatures: number;
+  maxCells: number;
   maxCellChars: number;
 }
 
@@ -72,6 +73,8 @@ export async function readCsvDataset(
       if (rows > limits.maxRows)
         throw limitExceeded(`has more than ${limits.maxRows} data rows (API_DATASET_MAX_ROWS)`);
       checkCells(record, rows, limits.maxCellChars);
+      if (values.length + record.length > limits.maxCells)
+        throw limitExceeded(`has more than ${limits.maxCells} values (API_MAX_CELLS)`);
       for (let j = 0; j < record.length; j++) {
         const cell = record[j]!;
         const v = cell === '' ? Number.NaN : Number(cell);

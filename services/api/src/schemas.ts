@@ -6,6 +6,7 @@ export interface SchemaLimits {
   datasetMaxRows: number;
   detectMaxRows: number;
   maxFeatures: number;
+  maxCells: number;
   maxIssues: number;
 }
 
@@ -46,12 +47,21 @@ function boundedRecord(max: number) {
  * most `maxIssues` problems (counting the rest) for invalid input; zod's own array schema then
  * only ever sees well-formed rows.
  */
-export function numericRows(maxRows: number, maxCols: number, maxIssues: number) {
+export function numericRows(maxRows: number, maxCols: number, maxCells: number, maxIssues: number) {
   const rows = z.array(z.array(z.number()).min(1).max(maxCols)).min(1).max(maxRows);
   return z.preprocess((value, ctx) => {
     if (!Array.isArray(value)) return value; // the array schema names the wrong type
     if (value.length > maxRows) {
       ctx.addIssue({ code: 'custom', message: `must have at most ${maxRows} rows (has ${value.length})` });
+      return value;
+    }
+    let cells = 0;
+    for (const row of value) cells += Array.isArray(row) ? row.length : 1;
+    if (cells > maxCells) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `must have at most ${maxCells} values in all (has ${cells}; API_MAX_CELLS)`,
+      });
       return value;
     }
     let found = 0;
@@ -89,7 +99,7 @@ export const createDatasetBodySchema = (l: SchemaLimits) =>
   z.object({
     name: z.string().min(1).max(200),
     featureNames: featureNamesSchema(l.maxFeatures),
-    rows: numericRows(l.datasetMaxRows, l.maxFeatures, l.maxIssues),
+    rows: numericRows(l.datasetMaxRows, l.maxFeatures, l.maxCells, l.maxIssues),
   });
 
 export const datasetResponse = z.object({
@@ -170,7 +180,7 @@ export const jobResponse = z.object({
 });
 
 export const detectBodySchema = (l: SchemaLimits) =>
-  z.object({ rows: numericRows(l.detectMaxRows, l.maxFeatures, l.maxIssues) });
+  z.object({ rows: numericRows(l.detectMaxRows, l.maxFeatures, l.maxCells, l.maxIssues) });
 
 export const detectResponse = z.object({
   detectorId: z.uuid(),

@@ -17,8 +17,7 @@ let store: FakeStore;
 let trainedId: string;
 
 beforeAll(async () => {
-  // Default limits except the CSV bytes, so the CSV byte case stays small enough to be quick.
-  ({ app, store } = await testApp({ limits: { uploadBytes: 1024 * 1024 } }));
+  ({ app, store } = await testApp());
   trainedId = (await seed(store, true)).detector.id;
 });
 afterAll(() => app.close());
@@ -68,6 +67,23 @@ const cases: Case[] = [
     status: 400,
     message: /body\.rows: must have at most 10000 rows \(has 150000\)/,
     issues: 1,
+  },
+  {
+    name: 'three million values in a dataset of allowed rows and columns',
+    url: () => '/api/v1/datasets',
+    raw: () =>
+      `{"name":"x","featureNames":[${Array.from({ length: 500 }, (_, i) => `"f${i}"`)}],"rows":[${Array(6000).fill(`[${Array(500).fill(1)}]`)}]}`,
+    status: 400,
+    message: /body\.rows: must have at most 2000000 values in all \(has 3000000; API_MAX_CELLS\)/,
+    issues: 1,
+  },
+  {
+    name: 'a CSV of more values than allowed',
+    url: () => '/api/v1/datasets/upload',
+    csv: () =>
+      Array.from({ length: 100 }, (_, i) => `c${i}`).join(',') + '\n' + `${Array(100).fill(7)}\n`.repeat(25_000),
+    status: 422,
+    message: /has more than 2000000 values \(API_MAX_CELLS\)/,
   },
   {
     name: 'a row wider than the feature limit',
@@ -166,9 +182,10 @@ const cases: Case[] = [
   {
     name: 'a CSV over the byte limit',
     url: () => '/api/v1/datasets/upload',
-    csv: () => 'a,b\n' + '1.25,2.5\n'.repeat(200_000),
+    // Long cells, so the bytes run out before the rows or values do.
+    csv: () => 'a,b\n' + `${'1'.padEnd(100, '0')},${'2'.padEnd(100, '0')}\n`.repeat(90_000),
     status: 413,
-    message: /larger than the limit of 1048576 bytes \(API_UPLOAD_LIMIT_BYTES\)/,
+    message: /larger than the limit of 16777216 bytes \(API_UPLOAD_LIMIT_BYTES\)/,
   },
   {
     name: 'an unknown route with a 50 000-character path',
@@ -231,7 +248,7 @@ describe('listings and model reads', () => {
 });
 
 describe('CSV uploads are streamed', () => {
-  const limits = { maxRows: 100, maxFeatures: 500, maxCellChars: 256 };
+  const limits = { maxRows: 100, maxFeatures: 500, maxCells: 10_000, maxCellChars: 256 };
   const tooLarge = () => new Error('too large');
 
   it('stops reading an endless file at the row limit', async () => {

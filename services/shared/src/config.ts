@@ -69,6 +69,8 @@ export interface ApiLimits {
   detectMaxRows: number;
   /** Columns (features) of a dataset or detect row. */
   maxFeatures: number;
+  /** Values (rows × columns) of one dataset or detect request. */
+  maxCells: number;
   /** Characters of one CSV cell (header names included). */
   csvMaxCellChars: number;
   /** Validation issues listed in an error response; the rest are counted. */
@@ -92,6 +94,7 @@ export const DEFAULT_API_LIMITS: ApiLimits = {
   datasetMaxRows: 200_000,
   detectMaxRows: 10_000,
   maxFeatures: 500,
+  maxCells: 2_000_000,
   csvMaxCellChars: 256,
   maxIssues: 20,
   errorMessageBytes: 4096,
@@ -111,6 +114,7 @@ const apiLimitsEnv = {
   API_DATASET_MAX_ROWS: limit(DEFAULT_API_LIMITS.datasetMaxRows),
   API_DETECT_MAX_ROWS: limit(DEFAULT_API_LIMITS.detectMaxRows),
   API_MAX_FEATURES: limit(DEFAULT_API_LIMITS.maxFeatures),
+  API_MAX_CELLS: limit(DEFAULT_API_LIMITS.maxCells),
   API_CSV_MAX_CELL_CHARS: limit(DEFAULT_API_LIMITS.csvMaxCellChars),
   API_VALIDATION_MAX_ISSUES: limit(DEFAULT_API_LIMITS.maxIssues, 1000),
   API_ERROR_MESSAGE_MAX_BYTES: limit(DEFAULT_API_LIMITS.errorMessageBytes).pipe(z.number().min(256)),
@@ -250,6 +254,7 @@ function toConfig(service: ServiceName, e: RawConfig): Config {
         datasetMaxRows: e.API_DATASET_MAX_ROWS,
         detectMaxRows: e.API_DETECT_MAX_ROWS,
         maxFeatures: e.API_MAX_FEATURES,
+        maxCells: e.API_MAX_CELLS,
         csvMaxCellChars: e.API_CSV_MAX_CELL_CHARS,
         maxIssues: e.API_VALIDATION_MAX_ISSUES,
         errorMessageBytes: e.API_ERROR_MESSAGE_MAX_BYTES,

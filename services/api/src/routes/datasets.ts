@@ -83,7 +83,12 @@ export const datasetRoutes: FastifyPluginAsyncZod<DatasetRouteOptions> = async (
       if (!file) throw new ApiError(400, 'validation_failed', 'file: a CSV file field is required');
       const parsed = await readCsvDataset(
         file.file,
-        { maxRows: limits.datasetMaxRows, maxFeatures: limits.maxFeatures, maxCellChars: limits.csvMaxCellChars },
+        {
+          maxRows: limits.datasetMaxRows,
+          maxFeatures: limits.maxFeatures,
+          maxCells: limits.maxCells,
+          maxCellChars: limits.csvMaxCellChars,
+        },
         uploadTooLarge,
       );
       const nameField = file.fields.name;

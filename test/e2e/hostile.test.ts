@@ -64,7 +64,18 @@ interface Answer {
 }
 
 /** Raw HTTP, so a body the server refuses early still gets its status (fetch may only see a reset). */
-function send(method: string, path: string, body?: string | Buffer, contentType?: string): Promise<Answer> {
+function send(
+  method: string,
+  path: string,
+  body?: string | Buffer,
+  contentType?: string,
+  /**
+   * Send the headers and wait up to a second for an answer before sending the body: a server that
+   * refuses by Content-Length answers at once and closes, and a body still being written then
+   * turns its answer into a reset.
+   */
+  headersFirst = false,
+): Promise<Answer> {
   return new Promise((resolve) => {
     const url = new URL(path, e.apiUrl);
     const payload = body === undefined ? undefined : Buffer.isBuffer(body) ? body : Buffer.from(body);
@@ -102,6 +113,7 @@ function send(method: string, path: string, body?: string | Buffer, contentType?
             message = text.slice(0, 200);
           }
           done({ status: res.statusCode ?? 0, message, body: parsed });
+          req.destroy(); // one connection per request; a refused body is not sent after its answer
         });
         res.on('error', (err) => done({ status: res.statusCode ?? 0, message: '', error: String(err) }));
       },
@@ -110,7 +122,13 @@ function send(method: string, path: string, body?: string | Buffer, contentType?
     // write then fails (EPIPE) although the answer is on its way, so give the answer a moment.
     req.on('error', (err) => setTimeout(() => done({ status: 0, message: '', error: String(err) }), 2000));
     req.on('timeout', () => req.destroy(new Error('no answer within 120 s')));
-    req.end(payload);
+    if (headersFirst) {
+      req.flushHeaders();
+      const later = setTimeout(() => req.end(payload), 1000);
+      req.once('response', () => clearTimeout(later));
+    } else {
+      req.end(payload);
+    }
   });
 }
 
@@ -220,9 +238,9 @@ const cases: Case[] = [
     accept: [413],
     message: /larger than the limit/,
     run: async () => [
-      await send('POST', '/api/v1/datasets', Buffer.alloc(17 * MiB, 0x20)),
-      await send('POST', `/api/v1/detectors/${smallDetector}/detect`, Buffer.alloc(5 * MiB, 0x20)),
-      await send('POST', '/api/v1/detectors', Buffer.alloc(2 * MiB, 0x20)),
+      await send('POST', '/api/v1/datasets', Buffer.alloc(17 * MiB, 0x20), undefined, true),
+      await send('POST', `/api/v1/detectors/${smallDetector}/detect`, Buffer.alloc(5 * MiB, 0x20), undefined, true),
+      await send('POST', '/api/v1/detectors', Buffer.alloc(2 * MiB, 0x20), undefined, true),
     ],
   },
   {

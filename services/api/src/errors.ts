@@ -12,7 +12,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { STATUS_CODES } from 'node:http';
-import { isTransientInfrastructureError } from '@pynomaly/shared';
+import { DEFAULT_API_LIMITS, isTransientInfrastructureError } from '@pynomaly/shared';
 import { OMITTED_ISSUES } from './schemas.js';
 
 export class ApiError extends Error {
@@ -44,7 +44,10 @@ export interface ErrorLimits {
   messageBytes: number;
 }
 
-export const DEFAULT_ERROR_LIMITS: ErrorLimits = { maxIssues: 20, messageBytes: 4096 };
+export const DEFAULT_ERROR_LIMITS: ErrorLimits = {
+  maxIssues: DEFAULT_API_LIMITS.maxIssues,
+  messageBytes: DEFAULT_API_LIMITS.errorMessageBytes,
+};
 
 /** Longest path or message of one listed issue (a path can carry a client's key names). */
 const ISSUE_PART_CHARS = 200;

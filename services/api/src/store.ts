@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
+  DEFAULT_API_LIMITS,
   enqueueEvent,
   makeEvent,
   repo,
@@ -99,7 +100,10 @@ export class PgStore implements ApiStore {
     private readonly topics: Topics,
     /** Called after a commit that enqueued events, so the relay publishes without waiting. */
     private readonly onEnqueued: () => void = () => {},
-    private readonly modelLimits: ModelLimits = { cacheBytes: 192 * 1024 * 1024, maxStoredBytes: 48 * 1024 * 1024 },
+    private readonly modelLimits: ModelLimits = {
+      cacheBytes: DEFAULT_API_LIMITS.modelCacheBytes,
+      maxStoredBytes: DEFAULT_API_LIMITS.modelMaxBytes,
+    },
   ) {
     this.models = new ModelCache<ModelRecord>(modelLimits.cacheBytes);
   }

@@ -303,9 +303,11 @@ const cases: Case[] = [
         ...rows.map((r) => r.slice(1, -1)),
       ].join('\n');
       const mp = await multipart(csvText);
+      // Headers first: an upload refused with 429 is refused before its body is read, and a body
+      // still being written when the server closes would turn that answer into a reset.
       return Promise.all([
-        ...Array.from({ length: 10 }, () => send('POST', '/api/v1/datasets', body)),
-        ...Array.from({ length: 4 }, () => send('POST', '/api/v1/datasets/upload', mp.body, mp.type)),
+        ...Array.from({ length: 10 }, () => send('POST', '/api/v1/datasets', body, undefined, true)),
+        ...Array.from({ length: 4 }, () => send('POST', '/api/v1/datasets/upload', mp.body, mp.type, true)),
       ]);
     },
   },

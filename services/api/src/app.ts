@@ -14,8 +14,9 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
-import type { Logger, ScrapeMetrics } from '@pynomaly/shared';
-import { installErrorHandler } from './errors.js';
+import { DEFAULT_API_LIMITS, type ApiLimits, type Logger, type ScrapeMetrics } from '@pynomaly/shared';
+import { installErrorHandler, schemaErrorFormatter } from './errors.js';
+import { installJsonBodyParser } from './json-body.js';
 import { registerAuth, type AuthOptions } from './plugins/auth.js';
 import { alertRoutes } from './routes/alerts.js';
 import { datasetRoutes } from './routes/datasets.js';
@@ -23,23 +24,13 @@ import { detectorRoutes } from './routes/detectors.js';
 import { jobRoutes } from './routes/jobs.js';
 import { opsRoutes } from './routes/ops.js';
 import type { ApiStore } from './store.js';
+import { limitConcurrentUploads } from './upload-slots.js';
 
-export interface Limits {
-  /** Default JSON body limit. */
-  bodyBytes: number;
-  /** JSON dataset uploads. */
-  datasetJsonBytes: number;
-  /** CSV file uploads. */
-  uploadBytes: number;
-  detectBytes: number;
-}
+/** The API's limits: ApiLimits from the config, defaults from DEFAULT_API_LIMITS. */
+export type Limits = ApiLimits;
 
-export const DEFAULT_LIMITS: Limits = {
-  bodyBytes: 1024 * 1024,
-  datasetJsonBytes: 16 * 1024 * 1024,
-  uploadBytes: 16 * 1024 * 1024,
-  detectBytes: 4 * 1024 * 1024,
-};
+/** Routes that take a whole dataset in one request. */
+const UPLOAD_ROUTES = new Set(['/api/v1/datasets', '/api/v1/datasets/upload']);
 
 export interface AppDeps {
   store: ApiStore;
@@ -54,20 +45,26 @@ export interface AppDeps {
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
-  const limits = { ...DEFAULT_LIMITS, ...deps.limits };
+  const limits: ApiLimits = { ...DEFAULT_API_LIMITS, ...deps.limits };
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger as FastifyBaseLogger } : { logger: false }),
     bodyLimit: limits.bodyBytes,
     requestIdHeader: 'x-request-id',
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    schemaErrorFormatter,
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   // text/plain would otherwise reach JSON routes as a string; only JSON and multipart are accepted.
   app.removeContentTypeParser('text/plain');
-  installErrorHandler(app);
+  installJsonBodyParser(app, {
+    maxDepth: limits.jsonMaxDepth,
+    // The widest legitimate container: a dataset's rows or a row's features.
+    maxItems: Math.max(limits.datasetMaxRows, limits.detectMaxRows, limits.maxFeatures),
+  });
+  installErrorHandler(app, { maxIssues: limits.maxIssues, messageBytes: limits.errorMessageBytes });
   registerAuth(app, deps.auth);
 
   if (deps.rateLimit !== false) {
@@ -83,6 +80,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       },
     });
   }
+  limitConcurrentUploads(app, UPLOAD_ROUTES, limits.maxConcurrentUploads);
   await app.register(multipart, {
     throwFileSizeLimit: true,
     limits: { fileSize: limits.uploadBytes, files: 1, fields: 10, fieldSize: 1024, parts: 12 },
@@ -112,8 +110,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   await app.register(opsRoutes, { checks: deps.readiness, scrape: deps.scrape });
-  await app.register(datasetRoutes, { store: deps.store, jsonBodyLimit: limits.datasetJsonBytes });
-  await app.register(detectorRoutes, { store: deps.store, detectBodyLimit: limits.detectBytes });
+  await app.register(datasetRoutes, { store: deps.store, limits });
+  await app.register(detectorRoutes, { store: deps.store, limits });
   await app.register(jobRoutes, { store: deps.store });
   await app.register(alertRoutes, { store: deps.store });
   return app;

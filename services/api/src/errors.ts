@@ -4,11 +4,16 @@
  *
  * 400: the request is not shaped like the schema (malformed JSON, wrong types, missing fields).
  * 422: well-formed but impossible (non-finite numbers, ragged rows, feature-count mismatch).
+ *
+ * Whatever the request, an error response is small: at most `maxIssues` issues are listed (the
+ * rest are counted in the message), each path and issue message is cut to ISSUE_PART_CHARS, and
+ * the message to `messageBytes`. A body of a million bad values gets a 4 KiB answer.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { STATUS_CODES } from 'node:http';
-import { isTransientInfrastructureError } from '@pynomaly/shared';
+import { DEFAULT_API_LIMITS, isTransientInfrastructureError } from '@pynomaly/shared';
+import { OMITTED_ISSUES } from './schemas.js';
 
 export class ApiError extends Error {
   constructor(
@@ -22,6 +27,8 @@ export class ApiError extends Error {
   }
 }
 
+const NOT_FINITE = 'must be a finite number';
+
 export const notFound = (what: string, id: string) => new ApiError(404, 'not_found', `${what} ${id} not found`);
 
 export interface ErrorBody {
@@ -32,8 +39,46 @@ export interface ErrorBody {
   issues?: { path: string; message: string }[];
 }
 
-function body(statusCode: number, code: string, message: string, issues?: ErrorBody['issues']): ErrorBody {
-  return { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', code, message, ...(issues ? { issues } : {}) };
+export interface ErrorLimits {
+  maxIssues: number;
+  messageBytes: number;
+}
+
+export const DEFAULT_ERROR_LIMITS: ErrorLimits = {
+  maxIssues: DEFAULT_API_LIMITS.maxIssues,
+  messageBytes: DEFAULT_API_LIMITS.errorMessageBytes,
+};
+
+/** Longest path or message of one listed issue (a path can carry a client's key names). */
+const ISSUE_PART_CHARS = 200;
+
+const clip = (text: string, chars: number) => (text.length > chars ? `${text.slice(0, chars - 1)}…` : text);
+
+/** `text` cut to at most `maxBytes` of UTF-8, marked with … when cut. */
+export function clipBytes(text: string, maxBytes: number): string {
+  if (text.length * 3 <= maxBytes || Buffer.byteLength(text) <= maxBytes) return text;
+  // Decoding a cut buffer may end in a partial character (U+FFFD): drop it.
+  const cut = Buffer.from(text.slice(0, maxBytes))
+    .subarray(0, maxBytes - 3)
+    .toString('utf8')
+    .replace(/\uFFFD+$/, '');
+  return `${cut}…`;
+}
+
+function errorBody(
+  messageBytes: number,
+  statusCode: number,
+  code: string,
+  message: string,
+  issues?: ErrorBody['issues'],
+): ErrorBody {
+  return {
+    statusCode,
+    error: STATUS_CODES[statusCode] ?? 'Error',
+    code,
+    message: clipBytes(message, messageBytes),
+    ...(issues ? { issues } : {}),
+  };
 }
 
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
@@ -83,30 +128,49 @@ function isMalformedMultipart(err: Error): boolean {
   return !('code' in err && err.code) && MULTIPART_PARSE_ERRORS.test(err.message);
 }
 
-export function installErrorHandler(app: FastifyInstance): void {
+/**
+ * Fastify's own formatter joins every validation issue into one string before the error handler
+ * runs; this one stays constant-size (the handler below builds the message that is sent).
+ */
+export const schemaErrorFormatter = (errors: readonly unknown[], dataVar: string): Error =>
+  new Error(`${dataVar}: ${errors.length} validation issue(s)`);
+
+export function installErrorHandler(app: FastifyInstance, limits: ErrorLimits = DEFAULT_ERROR_LIMITS): void {
+  const body = (statusCode: number, code: string, message: string, issues?: ErrorBody['issues']) =>
+    errorBody(limits.messageBytes, statusCode, code, message, issues);
   app.setErrorHandler((err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     if (err instanceof ApiError) {
-      return reply.status(err.statusCode).send(body(err.statusCode, err.code, err.message, err.issues));
+      return reply
+        .status(err.statusCode)
+        .send(body(err.statusCode, err.code, err.message, err.issues?.slice(0, limits.maxIssues)));
     }
     if (hasZodFastifySchemaValidationErrors(err)) {
       const context = err.validationContext ?? 'body';
       const source = (request as unknown as Record<string, unknown>)[context];
-      let semantic = false;
-      const issues = err.validation.map((v) => {
+      // A guard that stopped listing issues reports how many it left out in one marker issue.
+      let omitted = 0;
+      const listed = err.validation.filter((v) => {
+        const count = (v.params as { params?: Record<string, unknown> } | undefined)?.params?.[OMITTED_ISSUES];
+        if (typeof count === 'number') omitted += count;
+        return typeof count !== 'number';
+      });
+      const shown = listed.slice(0, limits.maxIssues);
+      const more = listed.length - shown.length + omitted;
+      const issues = shown.map((v) => {
         const path: PropertyKey[] = v.instancePath
           .split('/')
           .filter((seg) => seg.length > 0)
           .map((seg) => (/^\d+$/.test(seg) ? Number(seg) : seg));
         const value = valueAt(source, path);
-        const where = formatPath(context, path);
-        if (typeof value === 'number' && !Number.isFinite(value)) {
-          semantic = true;
-          return { path: where, message: 'must be a finite number' };
-        }
-        return { path: where, message: v.message ?? v.keyword };
+        const where = clip(formatPath(context, path), ISSUE_PART_CHARS);
+        if (typeof value === 'number' && !Number.isFinite(value)) return { path: where, message: NOT_FINITE };
+        return { path: where, message: clip(v.message ?? v.keyword, ISSUE_PART_CHARS) };
       });
-      const status = semantic && issues.every((i) => i.message === 'must be a finite number') ? 422 : 400;
-      const message = issues.map((i) => `${i.path}: ${i.message}`).join('; ');
+      // 422 only when every issue is a non-finite number (the shape is right, the values impossible).
+      const status = more === 0 && issues.every((i) => i.message === NOT_FINITE) ? 422 : 400;
+      const message =
+        issues.map((i) => `${i.path}: ${i.message}`).join('; ') +
+        (more > 0 ? ` (and ${more} more issue${more === 1 ? '' : 's'})` : '');
       return reply
         .status(status)
         .send(body(status, status === 422 ? 'unprocessable' : 'validation_failed', message, issues));
@@ -119,6 +183,9 @@ export function installErrorHandler(app: FastifyInstance): void {
     if (known) {
       let message = known.message ?? err.message;
       if (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY') message = `body: malformed JSON (${err.message})`;
+      if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' && request.routeOptions.bodyLimit) {
+        message = `body: is larger than the limit of ${request.routeOptions.bodyLimit} bytes for this endpoint`;
+      }
       if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
         message = `content-type ${request.headers['content-type'] ?? '(none)'} is not supported by this endpoint`;
       }

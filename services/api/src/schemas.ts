@@ -1,26 +1,106 @@
 /** Request and response schemas (zod); also the source of the OpenAPI document at /docs. */
 import { z } from 'zod';
 
-export const MAX_FEATURES = 500;
-export const MAX_DATASET_ROWS = 200_000;
-export const MAX_DETECT_ROWS = 10_000;
+/** Row, column and issue limits the request schemas are built with (ApiLimits from the config). */
+export interface SchemaLimits {
+  datasetMaxRows: number;
+  detectMaxRows: number;
+  maxFeatures: number;
+  maxCells: number;
+  maxIssues: number;
+}
 
 export const uuidParam = z.object({ id: z.uuid({ error: 'must be a UUID' }) });
 
+/** Marks the issue that counts the issues a guard found but did not list. */
+export const OMITTED_ISSUES = 'omittedIssues';
+
+const describe = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
+
+/**
+ * An array whose length is checked before any element is: zod checks min/max only after it has
+ * validated (and reported on) every element, so a million bad elements made a million issues.
+ */
+export function boundedArray<T extends z.ZodType>(item: T, min: number, max: number) {
+  return z.preprocess((value, ctx) => {
+    if (Array.isArray(value) && value.length > max)
+      ctx.addIssue({ code: 'custom', message: `must have at most ${max} items (has ${value.length})` });
+    return value;
+  }, z.array(item).min(min).max(max));
+}
+
+/** A string-to-string map with at most `max` keys, counted before any value is validated. */
+function boundedRecord(max: number) {
+  return z.preprocess(
+    (value, ctx) => {
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+      if (Object.keys(value).length > max)
+        ctx.addIssue({ code: 'custom', message: `must have at most ${max} entries` });
+      return value;
+    },
+    z.record(z.string(), z.string()),
+  );
+}
+
+/**
+ * Rows of finite numbers, checked in one pass that allocates nothing for valid input and lists at
+ * most `maxIssues` problems (counting the rest) for invalid input; zod's own array schema then
+ * only ever sees well-formed rows.
+ */
+export function numericRows(maxRows: number, maxCols: number, maxCells: number, maxIssues: number) {
+  const rows = z.array(z.array(z.number()).min(1).max(maxCols)).min(1).max(maxRows);
+  return z.preprocess((value, ctx) => {
+    if (!Array.isArray(value)) return value; // the array schema names the wrong type
+    if (value.length > maxRows) {
+      ctx.addIssue({ code: 'custom', message: `must have at most ${maxRows} rows (has ${value.length})` });
+      return value;
+    }
+    let cells = 0;
+    for (const row of value) cells += Array.isArray(row) ? row.length : 1;
+    if (cells > maxCells) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `must have at most ${maxCells} values in all (has ${cells}; API_MAX_CELLS)`,
+      });
+      return value;
+    }
+    let found = 0;
+    const report = (path: number[], message: string) => {
+      if (found++ < maxIssues) ctx.addIssue({ code: 'custom', path, message });
+    };
+    for (let i = 0; i < value.length; i++) {
+      const row: unknown = value[i];
+      if (!Array.isArray(row)) report([i], `expected an array of numbers, received ${describe(row)}`);
+      else if (row.length === 0) report([i], 'must have at least 1 value');
+      else if (row.length > maxCols) report([i], `must have at most ${maxCols} values (has ${row.length})`);
+      else {
+        for (let j = 0; j < row.length; j++) {
+          const cell: unknown = row[j];
+          if (typeof cell !== 'number') report([i, j], `expected number, received ${describe(cell)}`);
+          else if (!Number.isFinite(cell)) report([i, j], 'must be a finite number');
+        }
+      }
+    }
+    if (found > maxIssues) {
+      const omitted = found - maxIssues;
+      ctx.addIssue({ code: 'custom', message: `${omitted} more`, params: { [OMITTED_ISSUES]: omitted } });
+    }
+    return value;
+  }, rows);
+}
+
 const featureName = z.string().min(1).max(200);
-export const featureNames = z
-  .array(featureName)
-  .min(1)
-  .max(MAX_FEATURES)
-  .refine((names) => new Set(names).size === names.length, { message: 'feature names must be unique' });
+export const featureNamesSchema = (maxFeatures: number) =>
+  boundedArray(featureName, 1, maxFeatures).refine((names) => new Set(names).size === names.length, {
+    message: 'feature names must be unique',
+  });
 
-const row = z.array(z.number()).min(1).max(MAX_FEATURES);
-
-export const createDatasetBody = z.object({
-  name: z.string().min(1).max(200),
-  featureNames,
-  rows: z.array(row).min(1).max(MAX_DATASET_ROWS),
-});
+export const createDatasetBodySchema = (l: SchemaLimits) =>
+  z.object({
+    name: z.string().min(1).max(200),
+    featureNames: featureNamesSchema(l.maxFeatures),
+    rows: numericRows(l.datasetMaxRows, l.maxFeatures, l.maxCells, l.maxIssues),
+  });
 
 export const datasetResponse = z.object({
   id: z.uuid(),
@@ -99,9 +179,8 @@ export const jobResponse = z.object({
   finishedAt: z.string().nullable(),
 });
 
-export const detectBody = z.object({
-  rows: z.array(row).min(1).max(MAX_DETECT_ROWS),
-});
+export const detectBodySchema = (l: SchemaLimits) =>
+  z.object({ rows: numericRows(l.detectMaxRows, l.maxFeatures, l.maxCells, l.maxIssues) });
 
 export const detectResponse = z.object({
   detectorId: z.uuid(),
@@ -132,6 +211,11 @@ export const listQuery = z.object({ limit: z.coerce.number().int().min(1).max(50
 
 export const alertsQuery = listQuery.extend({ status: z.enum(['firing', 'resolved']).optional() });
 
+/** Alertmanager sends at most max_alerts per notification; 1000 is far above its batches. */
+const MAX_WEBHOOK_ALERTS = 1000;
+/** Labels or annotations of one alert: far above what a rule sets, small enough to bound the checks. */
+const MAX_ALERT_LABELS = 128;
+
 /** Alertmanager webhook payload (version 4). */
 export const alertmanagerWebhook = z.object({
   version: z.string(),
@@ -139,25 +223,25 @@ export const alertmanagerWebhook = z.object({
   truncatedAlerts: z.number().int().optional(),
   status: z.enum(['firing', 'resolved']),
   receiver: z.string(),
-  groupLabels: z.record(z.string(), z.string()),
-  commonLabels: z.record(z.string(), z.string()),
-  commonAnnotations: z.record(z.string(), z.string()),
+  groupLabels: boundedRecord(MAX_ALERT_LABELS),
+  commonLabels: boundedRecord(MAX_ALERT_LABELS),
+  commonAnnotations: boundedRecord(MAX_ALERT_LABELS),
   externalURL: z.string(),
-  alerts: z
-    .array(
-      z.object({
-        status: z.enum(['firing', 'resolved']),
-        labels: z.record(z.string(), z.string()).refine((l) => typeof l.alertname === 'string', {
-          message: 'labels.alertname is required',
-        }),
-        annotations: z.record(z.string(), z.string()),
-        startsAt: z.string(),
-        endsAt: z.string(),
-        generatorURL: z.string(),
-        fingerprint: z.string(),
+  alerts: boundedArray(
+    z.object({
+      status: z.enum(['firing', 'resolved']),
+      labels: boundedRecord(MAX_ALERT_LABELS).refine((l) => typeof l.alertname === 'string', {
+        message: 'labels.alertname is required',
       }),
-    )
-    .max(1000),
+      annotations: boundedRecord(MAX_ALERT_LABELS),
+      startsAt: z.string(),
+      endsAt: z.string(),
+      generatorURL: z.string(),
+      fingerprint: z.string(),
+    }),
+    0,
+    MAX_WEBHOOK_ALERTS,
+  ),
 });
 
 export const alertResponse = z.object({

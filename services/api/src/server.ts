@@ -23,7 +23,10 @@ export async function runApi(config: Config, telemetry: Telemetry): Promise<void
   defineApiGauges(scrape, () => repo.stateSnapshot(pool));
 
   const app = await buildApp({
-    store: new PgStore(pool, topics, () => relay.notify()),
+    store: new PgStore(pool, topics, () => relay.notify(), {
+      cacheBytes: config.api.limits.modelCacheBytes,
+      maxStoredBytes: config.api.limits.modelMaxBytes,
+    }),
     auth: { apiKeys: config.api.apiKeys, authDisabled: config.api.authDisabled, scrapeToken: config.api.scrapeToken },
     scrape,
     // Ready means "can serve": every request needs Postgres; none needs Kafka, because events wait
@@ -31,6 +34,7 @@ export async function runApi(config: Config, telemetry: Telemetry): Promise<void
     readiness: { postgres: async () => void (await pool.query('SELECT 1')) },
     version: config.version,
     logger,
+    limits: config.api.limits,
     rateLimit: config.api.rateLimitPerMinute > 0 ? { max: config.api.rateLimitPerMinute, timeWindowMs: 60_000 } : false,
   });
   await app.listen({ host: config.api.host, port: config.api.port });

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
+  DEFAULT_API_LIMITS,
   enqueueEvent,
   makeEvent,
   repo,
@@ -24,7 +25,8 @@ import {
   type Topics,
 } from '@pynomaly/shared';
 import type { Matrix } from '@pynomaly/algorithms';
-import { ModelCache } from './model-cache.js';
+import { ApiError } from './errors.js';
+import { HEAP_BYTES_PER_STORED_BYTE, ModelCache } from './model-cache.js';
 
 export interface NewDataset {
   name: string;
@@ -47,7 +49,10 @@ export interface ApiStore {
   /** Records a queued job and its training.requested event atomically. */
   requestTraining(detector: Detector): Promise<Job>;
   getJob(id: string): Promise<Job | undefined>;
+  /** The latest model with its body, to score with. */
   latestModel(detectorId: string): Promise<ModelRecord | undefined>;
+  /** Id, version and threshold of each detector's latest model, without bodies (for listings). */
+  latestModelSummaries(detectorIds: readonly string[]): Promise<Map<string, ModelSummary>>;
   /** Queues detections.scored for the drift worker. */
   recordDetections(detectorId: string, payload: Payload<'detections.scored'>): Promise<void>;
   listDriftReports(detectorId: string, limit: number): Promise<DriftReport[]>;
@@ -92,15 +97,32 @@ export function chunkDetections(
   return out;
 }
 
+export interface ModelLimits {
+  /** Estimated heap bytes of the cached models. */
+  cacheBytes: number;
+  /** Stored JSON bytes of the largest model loaded for scoring. */
+  maxStoredBytes: number;
+}
+
 export class PgStore implements ApiStore {
-  private readonly models = new ModelCache<ModelRecord>();
+  private readonly models: ModelCache<ModelRecord>;
+  /** Loads in progress by model id: concurrent requests for one uncached model share its load. */
+  private readonly loading = new Map<string, Promise<ModelRecord | undefined>>();
+  /** Model loads run one at a time, so at most one body is in flight besides the cache. */
+  private loadQueue: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly pool: Pool,
     private readonly topics: Topics,
     /** Called after a commit that enqueued events, so the relay publishes without waiting. */
     private readonly onEnqueued: () => void = () => {},
-  ) {}
+    private readonly modelLimits: ModelLimits = {
+      cacheBytes: DEFAULT_API_LIMITS.modelCacheBytes,
+      maxStoredBytes: DEFAULT_API_LIMITS.modelMaxBytes,
+    },
+  ) {
+    this.models = new ModelCache<ModelRecord>(modelLimits.cacheBytes);
+  }
 
   async ping(): Promise<void> {
     await this.pool.query('SELECT 1');
@@ -149,9 +171,37 @@ export class PgStore implements ApiStore {
     if (!ref) return undefined;
     const cached = this.models.get(ref.id);
     if (cached) return cached;
-    const model = await repo.getModel(this.pool, ref.id);
-    if (model) this.models.set(ref.id, model);
+    let load = this.loading.get(ref.id);
+    if (!load) {
+      load = this.loadQueue.then(() => this.loadModel(ref.id));
+      this.loadQueue = load.catch(() => undefined);
+      this.loading.set(ref.id, load);
+      void load.finally(() => this.loading.delete(ref.id)).catch(() => undefined);
+    }
+    return load;
+  }
+
+  private async loadModel(id: string): Promise<ModelRecord | undefined> {
+    const cached = this.models.get(id);
+    if (cached) return cached;
+    // Sized before it is read: a body too large to hold is refused without being loaded.
+    const stored = await repo.getModelStoredBytes(this.pool, id);
+    if (stored === undefined) return undefined;
+    if (stored > this.modelLimits.maxStoredBytes) {
+      throw new ApiError(
+        422,
+        'model_too_large',
+        `model ${id} is ${stored} bytes of JSON, more than the ${this.modelLimits.maxStoredBytes} bytes the API loads to score with (API_MODEL_MAX_BYTES)`,
+      );
+    }
+    const model = await repo.getModel(this.pool, id);
+    if (model) this.models.set(id, model, stored * HEAP_BYTES_PER_STORED_BYTE);
     return model;
+  }
+
+  async latestModelSummaries(detectorIds: readonly string[]): Promise<Map<string, ModelSummary>> {
+    const rows = await repo.getLatestModelSummaries(this.pool, detectorIds);
+    return new Map(rows.map((m) => [m.detectorId, m]));
   }
 
   async recordDetections(detectorId: string, payload: Payload<'detections.scored'>): Promise<void> {

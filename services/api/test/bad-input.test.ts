@@ -176,6 +176,28 @@ const cases: Case[] = [
     message: /larger than the limit/,
   },
   {
+    name: 'CSV cell over the character limit',
+    url: () => '/api/v1/datasets/upload',
+    csv: `a\n${'1'.repeat(300)}\n`,
+    status: 422,
+    message: /row 1, column 1: a cell has 300 characters, the limit is 256 \(API_CSV_MAX_CELL_CHARS\)/,
+  },
+  {
+    name: 'JSON nested too deep',
+    url: () => '/api/v1/datasets',
+    raw: '{"name":"x","featureNames":["a"],"rows":[[[[[[[[1]]]]]]]]}',
+    contentType: json,
+    status: 413,
+    message: /nested deeper than 8 levels \(API_JSON_MAX_DEPTH\)/,
+  },
+  {
+    name: 'many invalid cells: listed up to the limit, the rest counted',
+    url: () => `/api/v1/detectors/${trainedId}/detect`,
+    body: { rows: Array.from({ length: 30 }, () => ['x', 'y', 'z']) },
+    status: 400,
+    message: /body\.rows\[0\]\[0\]: expected number, received string; .*\(and 70 more issues\)$/,
+  },
+  {
     name: 'missing API key',
     url: () => '/api/v1/datasets',
     headers: { 'x-api-key': '' },

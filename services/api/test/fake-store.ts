@@ -82,9 +82,21 @@ export class FakeStore implements ApiStore {
     return this.jobs.get(id);
   }
   async latestModel(detectorId: string) {
+    this.modelBodyLoads++;
     return [...this.models.values()]
       .filter((m) => m.detectorId === detectorId)
       .sort((a, b) => b.version - a.version)[0];
+  }
+  /** Counts body loads, so tests can assert that listings never load a model body. */
+  modelBodyLoads = 0;
+  async latestModelSummaries(detectorIds: readonly string[]) {
+    const out = new Map<string, ModelSummary>();
+    for (const id of detectorIds) {
+      const m = [...this.models.values()].filter((x) => x.detectorId === id).sort((a, b) => b.version - a.version)[0];
+      if (m)
+        out.set(id, { id: m.id, detectorId: id, version: m.version, threshold: m.threshold, createdAt: m.createdAt });
+    }
+    return out;
   }
   async recordDetections(detectorId: string, payload: Payload<'detections.scored'>) {
     this.writes++;

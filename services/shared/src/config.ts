@@ -53,6 +53,82 @@ const duration = z
   .string()
   .regex(/^[1-9]\d*(s|m|h|d)$/, 'must be a positive whole number followed by s, m, h or d (e.g. 7d, 12h, 10m)')
   .transform((s) => Number(s.slice(0, -1)) * DURATION_UNITS_MS[s.slice(-1) as keyof typeof DURATION_UNITS_MS]);
+const MiB = 1024 * 1024;
+
+/**
+ * What one API request may cost, so that no body (valid or hostile) can take the process past its
+ * memory limit or hold its event loop. Defaults (and why) are in docs/CONVENTIONS.md.
+ */
+export interface ApiLimits {
+  /** JSON bodies of every route not listed below (detectors, training, the alert webhook). */
+  bodyBytes: number;
+  /** JSON dataset uploads. */
+  datasetJsonBytes: number;
+  /** JSON detect requests. */
+  detectBytes: number;
+  /** CSV file uploads. */
+  uploadBytes: number;
+  /** Deepest nesting of arrays/objects in any JSON body, checked before the body is parsed. */
+  jsonMaxDepth: number;
+  /** Rows of one dataset (JSON rows or CSV data lines). */
+  datasetMaxRows: number;
+  /** Rows of one detect request. */
+  detectMaxRows: number;
+  /** Columns (features) of a dataset or detect row. */
+  maxFeatures: number;
+  /** Values (rows × columns) of one dataset or detect request. */
+  maxCells: number;
+  /** Characters of one CSV cell (header names included). */
+  csvMaxCellChars: number;
+  /** Validation issues listed in an error response; the rest are counted. */
+  maxIssues: number;
+  /** Bytes of an error response's message. */
+  errorMessageBytes: number;
+  /** Estimated heap bytes of the parsed models the API keeps for /detect. */
+  modelCacheBytes: number;
+  /** Stored size (JSON bytes) of the largest model the API loads to score with. */
+  modelMaxBytes: number;
+  /** Dataset uploads (JSON or CSV) handled at once; more are refused with 429. */
+  maxConcurrentUploads: number;
+}
+
+export const DEFAULT_API_LIMITS: ApiLimits = {
+  bodyBytes: 1 * MiB,
+  datasetJsonBytes: 16 * MiB,
+  detectBytes: 4 * MiB,
+  uploadBytes: 16 * MiB,
+  jsonMaxDepth: 8,
+  datasetMaxRows: 200_000,
+  detectMaxRows: 10_000,
+  maxFeatures: 500,
+  maxCells: 2_000_000,
+  csvMaxCellChars: 256,
+  maxIssues: 20,
+  errorMessageBytes: 4096,
+  modelCacheBytes: 192 * MiB,
+  modelMaxBytes: 48 * MiB,
+  maxConcurrentUploads: 2,
+};
+
+const limit = (fallback: number, max = Number.MAX_SAFE_INTEGER) => positiveInt.max(max).default(fallback);
+
+const apiLimitsEnv = {
+  API_BODY_LIMIT_BYTES: limit(DEFAULT_API_LIMITS.bodyBytes),
+  API_DATASET_JSON_LIMIT_BYTES: limit(DEFAULT_API_LIMITS.datasetJsonBytes),
+  API_DETECT_LIMIT_BYTES: limit(DEFAULT_API_LIMITS.detectBytes),
+  API_UPLOAD_LIMIT_BYTES: limit(DEFAULT_API_LIMITS.uploadBytes),
+  API_JSON_MAX_DEPTH: limit(DEFAULT_API_LIMITS.jsonMaxDepth, 64),
+  API_DATASET_MAX_ROWS: limit(DEFAULT_API_LIMITS.datasetMaxRows),
+  API_DETECT_MAX_ROWS: limit(DEFAULT_API_LIMITS.detectMaxRows),
+  API_MAX_FEATURES: limit(DEFAULT_API_LIMITS.maxFeatures),
+  API_MAX_CELLS: limit(DEFAULT_API_LIMITS.maxCells),
+  API_CSV_MAX_CELL_CHARS: limit(DEFAULT_API_LIMITS.csvMaxCellChars),
+  API_VALIDATION_MAX_ISSUES: limit(DEFAULT_API_LIMITS.maxIssues, 1000),
+  API_ERROR_MESSAGE_MAX_BYTES: limit(DEFAULT_API_LIMITS.errorMessageBytes).pipe(z.number().min(256)),
+  API_MODEL_CACHE_BYTES: limit(DEFAULT_API_LIMITS.modelCacheBytes),
+  API_MODEL_MAX_BYTES: limit(DEFAULT_API_LIMITS.modelMaxBytes),
+  API_MAX_CONCURRENT_UPLOADS: limit(DEFAULT_API_LIMITS.maxConcurrentUploads),
+};
 
 const DEFAULT_METRICS_PORT: Record<ServiceName, number> = { api: 8000, 'training-worker': 9102, 'drift-worker': 9103 };
 
@@ -79,6 +155,7 @@ function schemaFor(service: ServiceName) {
       PYNOMALY_AUTH_DISABLED: boolFromEnv,
       PYNOMALY_SCRAPE_TOKEN: z.string().min(1).optional(),
       PYNOMALY_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(6000),
+      ...apiLimitsEnv,
       LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
       LOG_DIR: z.string().min(1).optional(),
       DRIFT_WINDOW_SIZE: positiveInt.default(500),
@@ -139,6 +216,7 @@ export interface Config {
     scrapeToken: string | undefined;
     /** Requests per minute per client (API key, else address); 0 turns rate limiting off. */
     rateLimitPerMinute: number;
+    limits: ApiLimits;
   };
   metrics: { host: string; port: number };
   log: { level: string; dir: string | undefined };
@@ -207,6 +285,23 @@ function toConfig(service: ServiceName, e: RawConfig): Config {
       authDisabled: e.PYNOMALY_AUTH_DISABLED,
       scrapeToken: e.PYNOMALY_SCRAPE_TOKEN,
       rateLimitPerMinute: e.PYNOMALY_RATE_LIMIT_PER_MINUTE,
+      limits: {
+        bodyBytes: e.API_BODY_LIMIT_BYTES,
+        datasetJsonBytes: e.API_DATASET_JSON_LIMIT_BYTES,
+        detectBytes: e.API_DETECT_LIMIT_BYTES,
+        uploadBytes: e.API_UPLOAD_LIMIT_BYTES,
+        jsonMaxDepth: e.API_JSON_MAX_DEPTH,
+        datasetMaxRows: e.API_DATASET_MAX_ROWS,
+        detectMaxRows: e.API_DETECT_MAX_ROWS,
+        maxFeatures: e.API_MAX_FEATURES,
+        maxCells: e.API_MAX_CELLS,
+        csvMaxCellChars: e.API_CSV_MAX_CELL_CHARS,
+        maxIssues: e.API_VALIDATION_MAX_ISSUES,
+        errorMessageBytes: e.API_ERROR_MESSAGE_MAX_BYTES,
+        modelCacheBytes: e.API_MODEL_CACHE_BYTES,
+        modelMaxBytes: e.API_MODEL_MAX_BYTES,
+        maxConcurrentUploads: e.API_MAX_CONCURRENT_UPLOADS,
+      },
     },
     metrics: { host: e.METRICS_HOST, port: e.METRICS_PORT },
     log: { level: e.LOG_LEVEL, dir: e.LOG_DIR },

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { ConfigError, DEFAULT_API_LIMITS, loadConfig } from '../src/config.js';
+import { readFileSync } from 'node:fs';
 
 const base = { DATABASE_URL: 'postgres://u:p@127.0.0.1:5432/db', KAFKA_BROKERS: '127.0.0.1:9092' };
 
@@ -74,6 +75,25 @@ describe('loadConfig', () => {
     expect(errorOf(() => loadConfig('api', { ...api, PYNOMALY_RATE_LIMIT_PER_MINUTE: '-5' })).variables).toEqual([
       'PYNOMALY_RATE_LIMIT_PER_MINUTE',
     ]);
+  });
+
+  it('reads every API limit with its default, and names a bad one', () => {
+    const env = { ...base, PYNOMALY_AUTH_DISABLED: 'true' };
+    expect(loadConfig('api', env).api.limits).toEqual(DEFAULT_API_LIMITS);
+    const c = loadConfig('api', { ...env, API_MAX_CELLS: '1000', API_MODEL_CACHE_BYTES: '1048576' });
+    expect(c.api.limits).toMatchObject({ maxCells: 1000, modelCacheBytes: 1048576 });
+    const err = errorOf(() =>
+      loadConfig('api', { ...env, API_JSON_MAX_DEPTH: '0', API_ERROR_MESSAGE_MAX_BYTES: '10', API_MAX_FEATURES: 'x' }),
+    );
+    expect(err.variables.sort()).toEqual(['API_ERROR_MESSAGE_MAX_BYTES', 'API_JSON_MAX_DEPTH', 'API_MAX_FEATURES']);
+  });
+
+  it('documents every API limit variable in docs/CONVENTIONS.md', () => {
+    const docs = readFileSync(new URL('../../../docs/CONVENTIONS.md', import.meta.url), 'utf8');
+    const source = readFileSync(new URL('../src/config.ts', import.meta.url), 'utf8');
+    const names = [...source.matchAll(/^\s+(API_[A-Z_]+): limit\(/gm)].map((m) => m[1]!);
+    expect(names.length).toBe(Object.keys(DEFAULT_API_LIMITS).length);
+    for (const name of names) expect(docs, name).toContain(`| \`${name}\` |`);
   });
 
   it('workers do not need API keys', () => {

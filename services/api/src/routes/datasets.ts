@@ -1,18 +1,16 @@
-import { parse as parseCsv } from 'csv-parse/sync';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { instruments } from '@pynomaly/shared';
+import { instruments, type ApiLimits } from '@pynomaly/shared';
 import { z } from 'zod';
+import { readCsvDataset } from '../csv-dataset.js';
 import { ApiError, notFound } from '../errors.js';
 import {
   cascadeQuery,
   errorResponse,
   datasetResponse,
-  createDatasetBody,
-  featureNames as featureNamesSchema,
+  createDatasetBodySchema,
   listQuery,
   uuidParam,
   iso,
-  MAX_DATASET_ROWS,
 } from '../schemas.js';
 import { rowsToMatrix } from '../scoring.js';
 import type { ApiStore } from '../store.js';
@@ -20,7 +18,7 @@ import type { DatasetMeta } from '@pynomaly/shared';
 
 export interface DatasetRouteOptions {
   store: ApiStore;
-  jsonBodyLimit: number;
+  limits: ApiLimits;
 }
 
 const toResponse = (d: DatasetMeta) => ({ ...d, createdAt: iso(d.createdAt)! });
@@ -36,55 +34,23 @@ function checkRowWidths(rows: readonly (readonly number[])[], width: number, whe
   }
 }
 
-/** CSV with a header row of feature names and numeric cells only. */
-export function parseCsvDataset(text: string): { featureNames: string[]; rows: number[][] } {
-  let records: string[][];
-  try {
-    records = parseCsv(text, { skip_empty_lines: true, trim: true, bom: true }) as string[][];
-  } catch (err) {
-    throw new ApiError(422, 'unprocessable', `file: not valid CSV (${(err as Error).message})`);
-  }
-  if (records.length < 2)
-    throw new ApiError(422, 'unprocessable', 'file: needs a header row and at least one data row');
-  if (records.length - 1 > MAX_DATASET_ROWS) {
-    throw new ApiError(422, 'unprocessable', `file: has ${records.length - 1} rows, the limit is ${MAX_DATASET_ROWS}`);
-  }
-  const header = records[0]!;
-  const names = featureNamesSchema.safeParse(header);
-  if (!names.success) {
-    throw new ApiError(
-      422,
-      'unprocessable',
-      `file: header row: ${names.error.issues.map((i) => i.message).join('; ')}`,
-    );
-  }
-  const rows = records.slice(1).map((rec, i) =>
-    rec.map((cell, j) => {
-      const v = cell === '' ? Number.NaN : Number(cell);
-      if (!Number.isFinite(v)) {
-        throw new ApiError(
-          422,
-          'unprocessable',
-          `file: row ${i + 1}, column ${header[j]}: ${JSON.stringify(cell)} is not a finite number`,
-        );
-      }
-      return v;
-    }),
-  );
-  return { featureNames: names.data, rows };
-}
-
 export const datasetRoutes: FastifyPluginAsyncZod<DatasetRouteOptions> = async (app, opts) => {
-  const { store } = opts;
+  const { store, limits } = opts;
+  const uploadTooLarge = () =>
+    new ApiError(
+      413,
+      'payload_too_large',
+      `file: is larger than the limit of ${limits.uploadBytes} bytes (API_UPLOAD_LIMIT_BYTES)`,
+    );
 
   app.post(
     '/api/v1/datasets',
     {
-      bodyLimit: opts.jsonBodyLimit,
+      bodyLimit: limits.datasetJsonBytes,
       schema: {
         tags: ['datasets'],
         summary: 'Create a dataset from JSON rows',
-        body: createDatasetBody,
+        body: createDatasetBodySchema(limits),
         response: { 201: datasetResponse },
       },
     },
@@ -123,16 +89,24 @@ export const datasetRoutes: FastifyPluginAsyncZod<DatasetRouteOptions> = async (
       }
       const file = await request.file();
       if (!file) throw new ApiError(400, 'validation_failed', 'file: a CSV file field is required');
-      const buffer = await file.toBuffer();
+      const parsed = await readCsvDataset(
+        file.file,
+        {
+          maxRows: limits.datasetMaxRows,
+          maxFeatures: limits.maxFeatures,
+          maxCells: limits.maxCells,
+          maxCellChars: limits.csvMaxCellChars,
+        },
+        uploadTooLarge,
+      );
       const nameField = file.fields.name;
       const fieldName =
         nameField && !Array.isArray(nameField) && nameField.type === 'field' ? String(nameField.value) : undefined;
       const name = request.query.name ?? fieldName ?? file.filename ?? 'upload.csv';
-      const parsed = parseCsvDataset(buffer.toString('utf8'));
       const meta = await store.createDataset({
         name: name.slice(0, 200),
         featureNames: parsed.featureNames,
-        matrix: rowsToMatrix(parsed.rows, parsed.featureNames.length),
+        matrix: parsed.matrix,
         sourceFormat: 'csv',
       });
       instruments().datasetRowsIngested.add(meta.rowCount, { format: 'csv' });

@@ -1,11 +1,11 @@
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { instruments, type Detector, type DriftReport, type ModelRecord } from '@pynomaly/shared';
+import { instruments, type ApiLimits, type Detector, type DriftReport, type ModelSummary } from '@pynomaly/shared';
 import { z } from 'zod';
 import { ApiError, notFound } from '../errors.js';
 import {
   createDetectorBody,
-  detectBody,
+  detectBodySchema,
   detectorResponse,
   detectResponse,
   driftReportResponse,
@@ -22,10 +22,10 @@ import { toJobResponse } from './jobs.js';
 
 export interface DetectorRouteOptions {
   store: ApiStore;
-  detectBodyLimit: number;
+  limits: ApiLimits;
 }
 
-function toResponse(d: Detector, m: ModelRecord | undefined) {
+function toResponse(d: Detector, m: ModelSummary | undefined) {
   return {
     ...d,
     createdAt: iso(d.createdAt)!,
@@ -98,7 +98,8 @@ export const detectorRoutes: FastifyPluginAsyncZod<DetectorRouteOptions> = async
     },
     async (request) => {
       const list = await store.listDetectors(request.query.limit);
-      return { items: await Promise.all(list.map(async (d) => toResponse(d, await store.latestModel(d.id)))) };
+      const models = await store.latestModelSummaries(list.map((d) => d.id));
+      return { items: list.map((d) => toResponse(d, models.get(d.id))) };
     },
   );
 
@@ -107,7 +108,7 @@ export const detectorRoutes: FastifyPluginAsyncZod<DetectorRouteOptions> = async
     { schema: { tags: ['detectors'], params: uuidParam, response: { 200: detectorResponse } } },
     async (request) => {
       const d = await detectorOr404(request.params.id);
-      return toResponse(d, await store.latestModel(d.id));
+      return toResponse(d, (await store.latestModelSummaries([d.id])).get(d.id));
     },
   );
 
@@ -134,12 +135,12 @@ export const detectorRoutes: FastifyPluginAsyncZod<DetectorRouteOptions> = async
   app.post(
     '/api/v1/detectors/:id/detect',
     {
-      bodyLimit: opts.detectBodyLimit,
+      bodyLimit: opts.limits.detectBytes,
       schema: {
         tags: ['detection'],
         summary: "Score rows synchronously with the detector's latest model",
         params: uuidParam,
-        body: detectBody,
+        body: detectBodySchema(opts.limits),
         response: { 200: detectResponse },
       },
     },

@@ -118,3 +118,32 @@ export async function deleteModel(q: Queryable, id: string): Promise<DeleteModel
   await q.query(`INSERT INTO deleted_resources (kind, id) VALUES ('model', $1) ON CONFLICT DO NOTHING`, [id]);
   return { outcome: 'deleted', ...found, driftReports: reports.rowCount ?? 0 };
 }
+
+/** What a listing shows of a model: never its body or reference profile. */
+export interface ModelSummary {
+  id: string;
+  detectorId: string;
+  version: number;
+  threshold: number;
+  createdAt: Date;
+}
+
+/** The latest model of each detector in `detectorIds` (detectors without one are absent). */
+export async function getLatestModelSummaries(q: Queryable, detectorIds: readonly string[]): Promise<ModelSummary[]> {
+  if (detectorIds.length === 0) return [];
+  const r = await q.query<ModelSummary>(
+    `SELECT DISTINCT ON (detector_id) id, detector_id AS "detectorId", version, threshold, created_at AS "createdAt"
+     FROM models WHERE detector_id = ANY($1::uuid[]) ORDER BY detector_id, version DESC`,
+    [detectorIds],
+  );
+  return r.rows;
+}
+
+/** Stored JSON size of a model's body and reference profile, asked before loading them. */
+export async function getModelStoredBytes(q: Queryable, id: string): Promise<number | undefined> {
+  const r = await q.query<{ bytes: number }>(
+    `SELECT octet_length(model::text)::bigint + octet_length(reference_profile::text) AS bytes FROM models WHERE id = $1`,
+    [id],
+  );
+  return r.rows[0]?.bytes;
+}

@@ -14,7 +14,7 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
-import type { Logger, ScrapeMetrics } from '@pynomaly/shared';
+import { DEFAULT_TRAINING_BUDGET, type Logger, type ScrapeMetrics, type TrainingBudget } from '@pynomaly/shared';
 import { installErrorHandler } from './errors.js';
 import { registerAuth, type AuthOptions } from './plugins/auth.js';
 import { alertRoutes } from './routes/alerts.js';
@@ -50,6 +50,8 @@ export interface AppDeps {
   version: string;
   logger?: Logger | false;
   limits?: Partial<Limits>;
+  /** Training cost budget (TRAINING_MAX_WORK, TRAINING_MAX_MODEL_NODES); defaults to the documented one. */
+  trainingBudget?: TrainingBudget;
   rateLimit?: { max: number; timeWindowMs: number } | false;
 }
 
@@ -113,7 +115,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(opsRoutes, { checks: deps.readiness, scrape: deps.scrape });
   await app.register(datasetRoutes, { store: deps.store, jsonBodyLimit: limits.datasetJsonBytes });
-  await app.register(detectorRoutes, { store: deps.store, detectBodyLimit: limits.detectBytes });
+  await app.register(detectorRoutes, {
+    store: deps.store,
+    detectBodyLimit: limits.detectBytes,
+    trainingBudget: deps.trainingBudget ?? DEFAULT_TRAINING_BUDGET,
+  });
   await app.register(jobRoutes, { store: deps.store });
   await app.register(alertRoutes, { store: deps.store });
   return app;

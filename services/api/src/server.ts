@@ -51,6 +51,7 @@ export async function runApi(config: Config, telemetry: Telemetry): Promise<void
     readiness: { postgres: async () => void (await pool.query('SELECT 1')), kafka: kafkaReady },
     version: config.version,
     logger,
+    trainingBudget: config.training.budget,
     rateLimit: config.api.rateLimitPerMinute > 0 ? { max: config.api.rateLimitPerMinute, timeWindowMs: 60_000 } : false,
   });
   await app.listen({ host: config.api.host, port: config.api.port });

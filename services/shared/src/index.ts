@@ -23,3 +23,4 @@ export type {
 export * from './outbox/relay.js';
 export * from './lifecycle.js';
 export * from './worker.js';
+export * from './training-budget.js';

@@ -1,6 +1,14 @@
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { instruments, type Detector, type DriftReport, type ModelRecord } from '@pynomaly/shared';
+import {
+  instruments,
+  trainingBudgetViolation,
+  type DatasetMeta,
+  type Detector,
+  type DriftReport,
+  type ModelRecord,
+  type TrainingBudget,
+} from '@pynomaly/shared';
 import { z } from 'zod';
 import { ApiError, notFound } from '../errors.js';
 import {
@@ -21,6 +29,7 @@ import { toJobResponse } from './jobs.js';
 export interface DetectorRouteOptions {
   store: ApiStore;
   detectBodyLimit: number;
+  trainingBudget: TrainingBudget;
 }
 
 function toResponse(d: Detector, m: ModelRecord | undefined) {
@@ -36,6 +45,20 @@ const toReport = (r: DriftReport) => ({ ...r, createdAt: iso(r.createdAt)! });
 export const detectorRoutes: FastifyPluginAsyncZod<DetectorRouteOptions> = async (app, opts) => {
   const { store } = opts;
   const tracer = trace.getTracer('pynomaly');
+
+  /** The same budget the training worker checks before it trains, refused here before any work is queued. */
+  function assertWithinBudget(
+    d: Pick<Detector, 'algorithm' | 'parameters'>,
+    dataset: Pick<DatasetMeta, 'rowCount' | 'featureNames'>,
+  ): void {
+    const violation = trainingBudgetViolation(
+      d.algorithm,
+      d.parameters,
+      { rows: dataset.rowCount, cols: dataset.featureNames.length },
+      opts.trainingBudget,
+    );
+    if (violation) throw new ApiError(422, 'training_budget_exceeded', violation);
+  }
 
   async function detectorOr404(id: string): Promise<Detector> {
     const d = await store.getDetector(id);
@@ -69,6 +92,7 @@ export const detectorRoutes: FastifyPluginAsyncZod<DetectorRouteOptions> = async
           `body.parameters.maxSamples: ${body.parameters.maxSamples} exceeds the dataset's ${dataset.rowCount} rows`,
         );
       }
+      assertWithinBudget(body, dataset);
       const d = await store.createDetector({
         name: body.name,
         datasetId: body.datasetId,
@@ -117,6 +141,9 @@ export const detectorRoutes: FastifyPluginAsyncZod<DetectorRouteOptions> = async
     },
     async (request, reply) => {
       const d = await detectorOr404(request.params.id);
+      // The budget may have been lowered since the detector was created.
+      const dataset = await store.getDataset(d.datasetId);
+      if (dataset) assertWithinBudget(d, dataset);
       const job = await store.requestTraining(d);
       return reply.status(202).header('location', `/api/v1/jobs/${job.id}`).send(toJobResponse(job));
     },

@@ -43,6 +43,8 @@ export interface ApiStore {
   /** Records a queued job and its training.requested event atomically. */
   requestTraining(detector: Detector): Promise<Job>;
   getJob(id: string): Promise<Job | undefined>;
+  /** queued|running → cancelled; undefined when unknown or already finished. */
+  cancelJob(id: string): Promise<Job | undefined>;
   latestModel(detectorId: string): Promise<ModelRecord | undefined>;
   /** Queues detections.scored for the drift worker. */
   recordDetections(detectorId: string, payload: Payload<'detections.scored'>): Promise<void>;
@@ -126,6 +128,9 @@ export class PgStore implements ApiStore {
 
   getJob(id: string) {
     return repo.getJob(this.pool, id);
+  }
+  cancelJob(id: string) {
+    return repo.cancelJob(this.pool, id);
   }
   async latestModel(detectorId: string): Promise<ModelRecord | undefined> {
     const ref = await repo.getLatestModelRef(this.pool, detectorId);

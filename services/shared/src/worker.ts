@@ -9,8 +9,14 @@ import type { Config } from './config.js';
 import type { Logger } from './logging.js';
 import type { Pool } from './db/pool.js';
 import type { Topics } from './events/index.js';
-import { startConsumer, type MessageHandler } from './kafka/index.js';
-import { ensureServiceTopics, installGracefulShutdown, openServiceCore, retryUntilDone } from './lifecycle.js';
+import { startConsumer, type DeadLetterHook, type MessageHandler } from './kafka/index.js';
+import {
+  ensureServiceTopics,
+  installGracefulShutdown,
+  openServiceCore,
+  retryUntilDone,
+  type ShutdownStep,
+} from './lifecycle.js';
 import type { ScrapeMetrics } from './metrics/scrape.js';
 import type { OutboxRelay } from './outbox/relay.js';
 import type { Telemetry } from './telemetry.js';
@@ -28,6 +34,13 @@ export interface WorkerSpec {
   subscribe: (topics: Topics) => string[];
   handler: (ctx: WorkerContext) => MessageHandler;
   scrape: (ctx: WorkerContext) => ScrapeMetrics;
+  /** Ends what a dead-lettered message stood for (see ProcessOptions.onDeadLetter). */
+  onDeadLetter?: (ctx: WorkerContext) => DeadLetterHook;
+  /**
+   * Work of the worker's own besides the consumer (periodic tasks, in-flight computations); each
+   * one's stop runs first at shutdown, before the consumer waits for its in-flight message.
+   */
+  tasks?: (ctx: WorkerContext) => ShutdownStep[];
 }
 
 /** Serves /metrics (Prometheus text or OpenMetrics) and liveness/readiness for one worker. */
@@ -90,12 +103,14 @@ export async function runWorker(config: Config, telemetry: Telemetry, spec: Work
   );
   logger.info({ host: config.metrics.host, port: config.metrics.port }, 'metrics endpoint listening');
   relay.start();
+  const tasks = spec.tasks?.(ctx) ?? [];
 
   const lifecycle = installGracefulShutdown({
     logger,
     telemetry,
     drainMessage: 'shutting down: finishing the in-flight message',
     steps: [
+      ...tasks,
       { name: 'kafka consumer', run: () => running.consumer?.disconnect() },
       { name: 'outbox relay', run: () => relay.stop() },
       { name: 'kafka producer', run: () => producer.disconnect() },
@@ -118,6 +133,7 @@ export async function runWorker(config: Config, telemetry: Telemetry, spec: Work
         dlqTopic: topics.dlq,
         dlq: producer,
         logger,
+        ...(spec.onDeadLetter ? { onDeadLetter: spec.onDeadLetter(ctx) } : {}),
       });
     },
     { cancelled: lifecycle.stopping },

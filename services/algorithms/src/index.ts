@@ -38,6 +38,7 @@ export { mulberry32, type Rng } from './random.js';
 export {
   estimateTrainingCost,
   GROW_STEP_WEIGHT,
+  scoringStepWeight,
   type DatasetShape,
   type TrainingAlgorithm,
   type TrainingCost,

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { estimateTrainingCost, fitIsolationForest, IFOREST_DEFAULTS, matrixFromRows } from '../src/index.js';
+import {
+  estimateTrainingCost,
+  fitIsolationForest,
+  IFOREST_DEFAULTS,
+  matrixFromRows,
+  scoringStepWeight,
+} from '../src/index.js';
 
 describe('estimateTrainingCost', () => {
   it('grows linearly in trees and rows for an isolation forest (the scoring passes dominate)', () => {
@@ -46,5 +52,14 @@ describe('estimateTrainingCost', () => {
     const wide = estimateTrainingCost('robust_zscore', {}, { rows: 10_000, cols: 50 });
     expect(small.modelNodes).toBe(0);
     expect(wide.work).toBeGreaterThan(small.work * 8);
+  });
+});
+
+describe('scoringStepWeight', () => {
+  it('is 1 while trees fit the cache and grows by two per doubling beyond', () => {
+    expect(scoringStepWeight(511)).toBe(1);
+    expect(scoringStepWeight(1)).toBe(1);
+    expect(scoringStepWeight(8191)).toBeCloseTo(9, 2);
+    expect(scoringStepWeight(16383) - scoringStepWeight(8191)).toBeCloseTo(2, 2);
   });
 });

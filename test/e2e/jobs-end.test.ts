@@ -5,7 +5,9 @@
 // 2. a job whose training takes its worker process down every time (SIGKILL while its attempt
 //    runs, as the kernel's OOM killer or a lost node would) ends failed after TRAINING_MAX_ATTEMPTS
 //    with its message in the DLQ, and the job queued behind it on the same partition succeeds;
-// 3. a running job is cancelled: 202, the worker stops its thread and keeps no model; 409 after.
+// 3. a running job is cancelled: 202, the worker stops its thread and keeps no model; 409 after;
+// 4. a worker stopped gracefully (SIGTERM) during a training stops the thread at once and puts the
+//    job back with its attempt given back; the restarted worker trains it.
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Kafka, logLevel, type IHeaders } from 'kafkajs';
@@ -14,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONSUMER_GROUPS } from '@pynomaly/shared';
 import { context } from '../../compose/local/components.js';
 import { isOurs, readPid } from '../../compose/local/processes.js';
-import { endpoints, killComponent, startNamed } from '../../compose/local/stack.js';
+import { endpoints, killComponent, startNamed, stopNamed } from '../../compose/local/stack.js';
 import { ApiClient, type Job } from '../support/api-client.js';
 import { exposedValue, logLines } from '../support/observe.js';
 import { eventually, sleep } from '../support/stack-clients.js';
@@ -48,6 +50,11 @@ async function jobRow(id: string) {
     [id],
   );
   return rows[0];
+}
+
+async function modelsOf(jobId: string): Promise<number> {
+  const { rows } = await db.query<{ n: string }>('SELECT count(*) AS n FROM models WHERE job_id = $1', [jobId]);
+  return Number(rows[0]!.n);
 }
 
 async function killAndWait(name: string): Promise<void> {
@@ -224,8 +231,7 @@ describe('training is bounded and jobs always end', () => {
     expect(failed.reason).toMatch(new RegExp(`^gave up after ${MAX_ATTEMPTS} attempts`));
     expect(copy?.headers['dlq-reason']).toBe('attempts_exhausted');
     expect(next.state).toBe('succeeded');
-    const { rows } = await db.query<{ n: string }>('SELECT count(*) AS n FROM models WHERE job_id = $1', [doomed.id]);
-    expect(rows[0]!.n).toBe('0');
+    expect(await modelsOf(doomed.id)).toBe(0);
   });
 
   it('cancels a running job: 202, the worker stops the training and keeps no model; 409 after, 404 when unknown', async () => {
@@ -264,16 +270,53 @@ describe('training is bounded and jobs always end', () => {
       30_000,
     );
     const after = await jobRow(job.id);
-    const { rows } = await db.query<{ n: string }>('SELECT count(*) AS n FROM models WHERE job_id = $1', [job.id]);
+    const models = await modelsOf(job.id);
     const again = await api.call<{ code: string }>('POST', `/api/v1/jobs/${job.id}/cancel`);
     const unknown = await api.call('POST', `/api/v1/jobs/${randomUUID()}/cancel`);
     console.log(
-      `cancel: 202 ${cancelled.body.state}; worker stopped the thread ${stopMs} ms later ("${String(stopped.msg)}"); in progress ${inProgress}; job ${after?.state}; models ${rows[0]!.n}; cancel again ${again.status}; unknown ${unknown.status}`,
+      `cancel: 202 ${cancelled.body.state}; worker stopped the thread ${stopMs} ms later ("${String(stopped.msg)}"); in progress ${inProgress}; job ${after?.state}; models ${models}; cancel again ${again.status}; unknown ${unknown.status}`,
     );
     expect(after?.state).toBe('cancelled');
-    expect(rows[0]!.n).toBe('0');
+    expect(models).toBe(0);
     expect(again.status).toBe(409);
     expect(again.body.code).toBe('job_finished');
     expect(unknown.status).toBe(404);
+  });
+
+  it('a graceful stop during training stops the thread, requeues the job with its attempt given back, and the job completes after the restart', async () => {
+    const d = await detector('stop-during-training', { nEstimators: 1000 });
+    expect(d.status).toBe(201);
+    const job = (await api.expect<Job>(202, 'POST', `/api/v1/detectors/${d.body.id}/train`, {})).body;
+    await eventually(
+      `job ${job.id} to start training`,
+      async () => {
+        const r = await jobRow(job.id);
+        return r?.state === 'running' && r.attempts === 1 ? r : undefined;
+      },
+      300_000,
+      100,
+    );
+    const t0 = performance.now();
+    let whileStopped: Awaited<ReturnType<typeof jobRow>>;
+    try {
+      await stopNamed('test', 'training-worker');
+      whileStopped = await jobRow(job.id);
+    } finally {
+      await startNamed('test', 'training-worker');
+    }
+    const stopMs = Math.round(performance.now() - t0);
+    const requeuedLog = logLines(e.logsDir('training-worker')).find(
+      (l) => l.jobId === job.id && String(l.msg).startsWith('training stopped by shutdown'),
+    );
+    const done = await waitForJob(api, job.id, 600_000);
+    console.log(
+      `graceful stop: worker stopped and restarted in ${stopMs} ms; job while stopped: ${whileStopped?.state} (attempts ${whileStopped?.attempts}); log: "${String(requeuedLog?.msg)}"; then ${done.state} after ${done.attempts} attempt(s)`,
+    );
+    expect(whileStopped?.state).toBe('queued');
+    expect(whileStopped?.attempts).toBe(0);
+    expect(requeuedLog).toBeDefined();
+    expect(done.state).toBe('succeeded');
+    expect(done.attempts).toBe(1);
+    expect(await modelsOf(job.id)).toBe(1);
   });
 });

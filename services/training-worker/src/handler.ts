@@ -13,6 +13,7 @@ import { SpanStatusCode, trace } from '@opentelemetry/api';
 import {
   enqueueEvent,
   instruments,
+  isTransientInfrastructureError,
   makeEvent,
   parseEvent,
   PermanentError,
@@ -174,20 +175,22 @@ export async function handleTrainingRequested(
       logger.warn({ jobId, reason: overBudget }, 'training refused: over budget');
       return;
     }
-    try {
-      release = await deps.slots.acquire(alive.signal);
-    } catch {
-      throw new TrainingAborted(String(alive.signal.reason));
-    }
-    const attempt = await repo.startJobAttempt(pool, jobId);
-    if (!attempt) throw new TrainingAborted('job is no longer running (cancelled or reaped)');
-
-    const trained = await tracer
-      .startActiveSpan('train', async (span) => {
+    // Set once this attempt is counted: a shutdown before that has no attempt to give back.
+    let attempt: Awaited<ReturnType<typeof repo.startJobAttempt>>;
+    const trained = await (async () => {
+      try {
+        release = await deps.slots.acquire(alive.signal);
+      } catch {
+        throw new TrainingAborted(String(alive.signal.reason));
+      }
+      attempt = await repo.startJobAttempt(pool, jobId);
+      if (!attempt) throw new TrainingAborted('job is no longer running (cancelled or reaped)');
+      const attempts = attempt.attempts;
+      return tracer.startActiveSpan('train', async (span) => {
         span.setAttribute('pynomaly.detector_id', detector.id);
         span.setAttribute('pynomaly.algorithm', detector.algorithm);
         span.setAttribute('pynomaly.rows', rows);
-        span.setAttribute('pynomaly.attempt', attempt.attempts);
+        span.setAttribute('pynomaly.attempt', attempts);
         try {
           return await (deps.train ?? runTrainingThread)(detector.algorithm, detector.parameters, dataset.matrix, {
             memoryMb: settings.threadMemoryMb,
@@ -201,40 +204,42 @@ export async function handleTrainingRequested(
         } finally {
           span.end();
         }
-      })
-      .catch(async (err: unknown) => {
-        const outcome = attemptOutcome(err, {
-          attempts: attempt.attempts,
-          maxAttempts: settings.maxAttempts,
-          shuttingDown: deps.shutdown.aborted,
-        });
-        switch (outcome.kind) {
-          case 'fail':
-            await failJob(deps, event.detectorId, jobId, outcome.reason);
-            record('failed');
-            logger.warn({ jobId, reason: outcome.reason }, 'training failed');
-            return undefined;
-          case 'stand_down':
-            record('cancelled');
-            logger.info({ jobId, reason: (err as Error).message }, 'training stopped: the job is no longer running');
-            return undefined;
-          case 'requeue':
-            await requeue(deps, event, jobId);
-            record('requeued');
-            logger.info({ jobId }, 'training stopped by shutdown; job requeued with its attempt given back');
-            return undefined;
-          case 'retry':
-            await repo.recordAttemptFailure(pool, jobId, outcome.reason);
-            record('retried');
-            logger.warn({ jobId, reason: outcome.reason }, 'training attempt failed; will retry');
-            throw new Error(outcome.reason);
-          case 'exhausted':
-            await failJob(deps, event.detectorId, jobId, outcome.reason);
-            record('failed');
-            logger.error({ jobId, reason: outcome.reason }, 'training attempts exhausted; dead-lettering');
-            throw new PermanentError('attempts_exhausted', outcome.reason);
-        }
       });
+    })().catch(async (err: unknown) => {
+      // Postgres going away says nothing about the job: the consumer waits it out.
+      if (isTransientInfrastructureError(err)) throw err;
+      const outcome = attemptOutcome(err, {
+        attempts: attempt?.attempts ?? job.attempts,
+        maxAttempts: settings.maxAttempts,
+        shuttingDown: deps.shutdown.aborted,
+      });
+      switch (outcome.kind) {
+        case 'fail':
+          await failJob(deps, event.detectorId, jobId, outcome.reason);
+          record('failed');
+          logger.warn({ jobId, reason: outcome.reason }, 'training failed');
+          return undefined;
+        case 'stand_down':
+          record('cancelled');
+          logger.info({ jobId, reason: (err as Error).message }, 'training stopped: the job is no longer running');
+          return undefined;
+        case 'requeue':
+          await requeue(deps, event, jobId, attempt !== undefined);
+          record('requeued');
+          logger.info({ jobId }, 'training stopped by shutdown; job requeued with its attempt given back');
+          return undefined;
+        case 'retry':
+          await repo.recordAttemptFailure(pool, jobId, outcome.reason);
+          record('retried');
+          logger.warn({ jobId, reason: outcome.reason }, 'training attempt failed; will retry');
+          throw new Error(outcome.reason);
+        case 'exhausted':
+          await failJob(deps, event.detectorId, jobId, outcome.reason);
+          record('failed');
+          logger.error({ jobId, reason: outcome.reason }, 'training attempts exhausted; dead-lettering');
+          throw new PermanentError('attempts_exhausted', outcome.reason);
+      }
+    });
     if (!trained) return;
 
     const seconds = (performance.now() - started) / 1000;
@@ -290,9 +295,14 @@ export async function handleTrainingRequested(
 class JobNoLongerRunning extends Error {}
 
 /** The job back to queued (attempt given back) with a new training.requested, in one transaction. */
-async function requeue(deps: TrainingHandlerDeps, event: Envelope<'training.requested'>, jobId: string): Promise<void> {
+async function requeue(
+  deps: TrainingHandlerDeps,
+  event: Envelope<'training.requested'>,
+  jobId: string,
+  giveBackAttempt: boolean,
+): Promise<void> {
   const requeued = await withTransaction(deps.pool, async (client) => {
-    if (!(await repo.requeueJob(client, jobId))) return false;
+    if (!(await repo.requeueJob(client, jobId, giveBackAttempt))) return false;
     await enqueueEvent(
       client,
       deps.topics['training.requested'],

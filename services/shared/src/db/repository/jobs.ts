@@ -108,14 +108,14 @@ export async function recordAttemptFailure(q: Queryable, id: string, reason: str
 }
 
 /**
- * running → queued, giving the attempt back: the worker stopped the training itself (shutdown),
- * which says nothing about the job. False when the job is no longer running.
+ * running → queued, giving the attempt back (when one was started): the worker stopped the
+ * training itself (shutdown), which says nothing about the job. False when the job is no longer running.
  */
-export async function requeueJob(q: Queryable, id: string): Promise<boolean> {
+export async function requeueJob(q: Queryable, id: string, giveBackAttempt = true): Promise<boolean> {
   const r = await q.query(
-    `UPDATE jobs SET state = 'queued', attempts = greatest(attempts - 1, 0), updated_at = now()
+    `UPDATE jobs SET state = 'queued', attempts = greatest(attempts - $2, 0), updated_at = now()
      WHERE id = $1 AND state = 'running'`,
-    [id],
+    [id, giveBackAttempt ? 1 : 0],
   );
   return (r.rowCount ?? 0) > 0;
 }

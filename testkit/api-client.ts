@@ -83,7 +83,7 @@ export class ApiClient {
 export interface Job {
   id: string;
   detectorId: string;
-  state: 'queued' | 'running' | 'succeeded' | 'failed';
+  state: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
   reason: string | null;
   modelId: string | null;
   attempts: number;

@@ -5,6 +5,7 @@ export {
   fitIsolationForest,
   scoreIsolationForest,
   averagePathLength,
+  IFOREST_DEFAULTS,
   type IsolationForestModel,
   type IsolationForestParams,
 } from './isolation-forest.js';
@@ -34,3 +35,11 @@ export {
 
 // The seeded PRNG the algorithms use, for callers that generate reproducible data (tests, demo, bench).
 export { gaussian, mulberry32, type Rng } from './random.js';
+export {
+  estimateTrainingCost,
+  GROW_STEP_WEIGHT,
+  scoringStepWeight,
+  type DatasetShape,
+  type TrainingAlgorithm,
+  type TrainingCost,
+} from './cost.js';

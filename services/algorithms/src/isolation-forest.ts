@@ -40,6 +40,9 @@ export type IsolationForestModel = {
   left: number[];
 };
 
+/** What fitIsolationForest uses for a parameter that is not given (scikit-learn's defaults). */
+export const IFOREST_DEFAULTS = { nEstimators: 100, maxSamples: 256, contamination: 0.1, seed: 42 } as const;
+
 const EULER_GAMMA = 0.5772156649015329;
 
 /** Average path length of an unsuccessful BST search, c(n), as scikit-learn's _average_path_length. */
@@ -123,12 +126,12 @@ export function fitIsolationForest(x: Matrix, p: IsolationForestParams = {}): Is
   assertMatrix(x, 'isolation forest training data');
   if (x.rows < 1) throw new RangeError('isolation forest: training data must have at least one row');
   assertFinite(x.data, 'isolation forest training data');
-  const nEstimators = p.nEstimators ?? 100;
-  const contamination = p.contamination ?? 0.1;
-  const seed = p.seed ?? 42;
+  const nEstimators = p.nEstimators ?? IFOREST_DEFAULTS.nEstimators;
+  const contamination = p.contamination ?? IFOREST_DEFAULTS.contamination;
+  const seed = p.seed ?? IFOREST_DEFAULTS.seed;
   if (!Number.isInteger(nEstimators) || nEstimators < 1) throw new RangeError('nEstimators must be a positive integer');
   if (!(contamination > 0 && contamination <= 0.5)) throw new RangeError('contamination must be in (0, 0.5]');
-  const requested = p.maxSamples ?? 256;
+  const requested = p.maxSamples ?? IFOREST_DEFAULTS.maxSamples;
   if (!Number.isInteger(requested) || requested < 1) throw new RangeError('maxSamples must be a positive integer');
   const maxSamples = Math.min(requested, x.rows);
   const maxDepth = Math.ceil(Math.log2(Math.max(maxSamples, 2)));

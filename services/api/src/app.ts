@@ -14,7 +14,14 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
-import { DEFAULT_API_LIMITS, type ApiLimits, type Logger, type ScrapeMetrics } from '@pynomaly/shared';
+import {
+  DEFAULT_API_LIMITS,
+  DEFAULT_TRAINING_BUDGET,
+  type ApiLimits,
+  type Logger,
+  type ScrapeMetrics,
+  type TrainingBudget,
+} from '@pynomaly/shared';
 import { installErrorHandler, schemaErrorFormatter } from './errors.js';
 import { installJsonBodyParser } from './json-body.js';
 import { registerAuth, type AuthOptions } from './plugins/auth.js';
@@ -41,6 +48,8 @@ export interface AppDeps {
   version: string;
   logger?: Logger | false;
   limits?: Partial<Limits>;
+  /** Training cost budget (TRAINING_MAX_WORK, TRAINING_MAX_MODEL_NODES); defaults to the documented one. */
+  trainingBudget?: TrainingBudget;
   rateLimit?: { max: number; timeWindowMs: number } | false;
 }
 
@@ -111,7 +120,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(opsRoutes, { checks: deps.readiness, scrape: deps.scrape });
   await app.register(datasetRoutes, { store: deps.store, limits });
-  await app.register(detectorRoutes, { store: deps.store, limits });
+  await app.register(detectorRoutes, {
+    store: deps.store,
+    limits,
+    trainingBudget: deps.trainingBudget ?? DEFAULT_TRAINING_BUDGET,
+  });
   await app.register(jobRoutes, { store: deps.store });
   await app.register(alertRoutes, { store: deps.store });
   return app;

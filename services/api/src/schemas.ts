@@ -170,7 +170,9 @@ export const jobResponse = z.object({
   id: z.uuid(),
   type: z.literal('training'),
   detectorId: z.uuid(),
-  state: z.enum(['queued', 'running', 'succeeded', 'failed']),
+  // queued → running → succeeded | failed | cancelled (docs/architecture.md "Job states").
+  state: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']),
+  /** Why it failed or was cancelled; while a retried job runs again, its last attempt's error. */
   reason: z.string().nullable(),
   modelId: z.uuid().nullable(),
   attempts: z.number().int(),

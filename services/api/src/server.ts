@@ -35,6 +35,7 @@ export async function runApi(config: Config, telemetry: Telemetry): Promise<void
     version: config.version,
     logger,
     limits: config.api.limits,
+    trainingBudget: config.training.budget,
     rateLimit: config.api.rateLimitPerMinute > 0 ? { max: config.api.rateLimitPerMinute, timeWindowMs: 60_000 } : false,
   });
   await app.listen({ host: config.api.host, port: config.api.port });

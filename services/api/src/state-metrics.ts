@@ -1,5 +1,5 @@
 /** The API's scrape gauges: state read from Postgres at scrape time (one snapshot per scrape). */
-import { sharedSnapshot, type ScrapeMetrics, type StateSnapshot } from '@pynomaly/shared';
+import { repo, sharedSnapshot, type ScrapeMetrics, type StateSnapshot } from '@pynomaly/shared';
 
 export function defineApiGauges(scrape: ScrapeMetrics, load: () => Promise<StateSnapshot>): void {
   const snapshot = sharedSnapshot(load);
@@ -15,7 +15,7 @@ export function defineApiGauges(scrape: ScrapeMetrics, load: () => Promise<State
     const s = await snapshot();
     g.reset();
     // Every state is present (as 0 when empty) so rate()/absent() behave on a fresh system.
-    for (const state of ['queued', 'running', 'succeeded', 'failed']) g.set({ type: 'training', state }, 0);
+    for (const state of repo.JOB_STATES) g.set({ type: 'training', state }, 0);
     for (const j of s.jobs) g.set({ type: j.type, state: j.state }, j.count);
   });
   scrape.define('pynomaly_oldest_queued_job_age_seconds', async (g) => {

@@ -50,6 +50,8 @@ export interface ApiStore {
   requestTraining(detector: Detector): Promise<Job>;
   getJob(id: string): Promise<Job | undefined>;
   /** The latest model with its body, to score with. */
+  /** queued|running → cancelled; undefined when unknown or already finished. */
+  cancelJob(id: string): Promise<Job | undefined>;
   latestModel(detectorId: string): Promise<ModelRecord | undefined>;
   /** Id, version and threshold of each detector's latest model, without bodies (for listings). */
   latestModelSummaries(detectorIds: readonly string[]): Promise<Map<string, ModelSummary>>;
@@ -165,6 +167,9 @@ export class PgStore implements ApiStore {
 
   getJob(id: string) {
     return repo.getJob(this.pool, id);
+  }
+  cancelJob(id: string) {
+    return repo.cancelJob(this.pool, id);
   }
   async latestModel(detectorId: string): Promise<ModelRecord | undefined> {
     const ref = await repo.getLatestModelRef(this.pool, detectorId);

@@ -81,6 +81,21 @@ export class FakeStore implements ApiStore {
   async getJob(id: string) {
     return this.jobs.get(id);
   }
+  async cancelJob(id: string) {
+    const job = this.jobs.get(id);
+    if (!job || (job.state !== 'queued' && job.state !== 'running')) return undefined;
+    this.writes++;
+    const now = new Date();
+    const cancelled: Job = {
+      ...job,
+      state: 'cancelled',
+      reason: 'cancelled on request',
+      finishedAt: now,
+      updatedAt: now,
+    };
+    this.jobs.set(id, cancelled);
+    return cancelled;
+  }
   async latestModel(detectorId: string) {
     this.modelBodyLoads++;
     return [...this.models.values()]

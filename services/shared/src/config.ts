@@ -4,6 +4,7 @@
  * deployment fails loudly at boot instead of at the first request.
  */
 import { z } from 'zod';
+import { DEFAULT_TRAINING_BUDGET } from './training-budget.js';
 
 export type ServiceName = 'api' | 'training-worker' | 'drift-worker';
 
@@ -14,6 +15,8 @@ const boolFromEnv = z
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
+/** Accepts 1e10 as well as 10000000000. */
+const positiveNumber = z.coerce.number().positive().finite();
 
 const brokerList = z
   .string()
@@ -159,6 +162,16 @@ function schemaFor(service: ServiceName) {
       LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
       LOG_DIR: z.string().min(1).optional(),
       DRIFT_WINDOW_SIZE: positiveInt.default(500),
+      // Defaults and why: docs/operations.md "Training limits".
+      TRAINING_MAX_WORK: positiveNumber.default(DEFAULT_TRAINING_BUDGET.maxWork),
+      TRAINING_MAX_MODEL_NODES: positiveInt.default(DEFAULT_TRAINING_BUDGET.maxModelNodes),
+      TRAINING_MAX_ATTEMPTS: positiveInt.default(3),
+      TRAINING_TIMEOUT_SECONDS: positiveInt.default(600),
+      TRAINING_THREAD_MEMORY_MB: z.coerce.number().int().min(64).default(1024),
+      TRAINING_CONCURRENCY: positiveInt.default(1),
+      TRAINING_PROGRESS_INTERVAL_SECONDS: positiveNumber.default(5),
+      TRAINING_STALE_AFTER_SECONDS: positiveInt.default(300),
+      TRAINING_REAPER_INTERVAL_SECONDS: positiveNumber.default(60),
       SERVICE_VERSION: z.string().min(1).default('0.1.0'),
       // The longest retention of any Pynomaly topic, DLQ included (the broker's default is 7 days).
       KAFKA_RETENTION: duration.prefault('7d'),
@@ -222,6 +235,7 @@ export interface Config {
   log: { level: string; dir: string | undefined };
   drift: { windowSize: number };
   retention: RetentionSettings;
+  training: TrainingSettings;
 }
 
 /** How long finished data is kept (milliseconds) and how the retention job runs (see retention.ts). */
@@ -235,6 +249,23 @@ export interface RetentionSettings {
   processedEventsMs: number;
   driftReportsMs: number;
   alertsMs: number;
+}
+
+export interface TrainingSettings {
+  budget: { maxWork: number; maxModelNodes: number };
+  /** Claims of a job (durable, in the jobs table) before it is failed and dead-lettered. */
+  maxAttempts: number;
+  /** One attempt's training thread is stopped after this. */
+  timeoutMs: number;
+  /** Heap cap of a training thread (resourceLimits); exceeding it fails the job, not the process. */
+  threadMemoryMb: number;
+  /** Training threads at once in one worker. */
+  concurrency: number;
+  /** How often a running job records progress, checks for cancellation and heartbeats Kafka. */
+  progressIntervalMs: number;
+  /** A running job without progress for this long is failed by the reaper. */
+  staleAfterSeconds: number;
+  reaperIntervalMs: number;
 }
 
 export class ConfigError extends Error {
@@ -316,6 +347,16 @@ function toConfig(service: ServiceName, e: RawConfig): Config {
       processedEventsMs: e.RETENTION_PROCESSED_EVENTS,
       driftReportsMs: e.RETENTION_DRIFT_REPORTS,
       alertsMs: e.RETENTION_ALERTS,
+    },
+    training: {
+      budget: { maxWork: e.TRAINING_MAX_WORK, maxModelNodes: e.TRAINING_MAX_MODEL_NODES },
+      maxAttempts: e.TRAINING_MAX_ATTEMPTS,
+      timeoutMs: e.TRAINING_TIMEOUT_SECONDS * 1000,
+      threadMemoryMb: e.TRAINING_THREAD_MEMORY_MB,
+      concurrency: e.TRAINING_CONCURRENCY,
+      progressIntervalMs: e.TRAINING_PROGRESS_INTERVAL_SECONDS * 1000,
+      staleAfterSeconds: e.TRAINING_STALE_AFTER_SECONDS,
+      reaperIntervalMs: e.TRAINING_REAPER_INTERVAL_SECONDS * 1000,
     },
   };
 }

@@ -28,3 +28,4 @@ export * from './outbox/relay.js';
 export * from './lifecycle.js';
 export * from './worker.js';
 export * from './retention.js';
+export * from './training-budget.js';

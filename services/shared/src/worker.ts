@@ -9,8 +9,14 @@ import type { Config } from './config.js';
 import type { Logger } from './logging.js';
 import type { Pool } from './db/pool.js';
 import type { Topics } from './events/index.js';
-import { startConsumer, type MessageHandler } from './kafka/index.js';
-import { ensureServiceTopics, installGracefulShutdown, openServiceCore, retryUntilDone } from './lifecycle.js';
+import { startConsumer, type DeadLetterHook, type MessageHandler } from './kafka/index.js';
+import {
+  ensureServiceTopics,
+  installGracefulShutdown,
+  openServiceCore,
+  retryUntilDone,
+  type ShutdownStep,
+} from './lifecycle.js';
 import type { ScrapeMetrics } from './metrics/scrape.js';
 import type { OutboxRelay } from './outbox/relay.js';
 import type { Telemetry } from './telemetry.js';
@@ -29,6 +35,13 @@ export interface WorkerSpec {
   handler: (ctx: WorkerContext) => MessageHandler;
   /** Defines the worker's own state gauges on its scrape registry. */
   gauges: (scrape: ScrapeMetrics, ctx: WorkerContext) => void;
+  /** Ends what a dead-lettered message stood for (see ProcessOptions.onDeadLetter). */
+  onDeadLetter?: (ctx: WorkerContext) => DeadLetterHook;
+  /**
+   * Work of the worker's own besides the consumer (periodic tasks, in-flight computations); each
+   * one's stop runs first at shutdown, before the consumer waits for its in-flight message.
+   */
+  tasks?: (ctx: WorkerContext) => ShutdownStep[];
 }
 
 /** Serves /metrics (Prometheus text or OpenMetrics) and liveness/readiness for one worker. */
@@ -96,12 +109,14 @@ export async function runWorker(config: Config, telemetry: Telemetry, spec: Work
   );
   logger.info({ host: config.metrics.host, port: config.metrics.port }, 'metrics endpoint listening');
   relay.start();
+  const tasks = spec.tasks?.(ctx) ?? [];
 
   const lifecycle = installGracefulShutdown({
     logger,
     telemetry,
     drainMessage: 'shutting down: finishing the in-flight message',
     steps: [
+      ...tasks,
       { name: 'kafka consumer', run: () => running.consumer?.disconnect() },
       { name: 'outbox relay', run: () => relay.stop() },
       { name: 'kafka producer', run: () => producer.disconnect() },
@@ -113,6 +128,7 @@ export async function runWorker(config: Config, telemetry: Telemetry, spec: Work
   // Kafka may come up after us, or go away for longer than kafkajs retries: keep trying rather
   // than crash-looping, and rather than living on as a process that consumes nothing.
   const handler = spec.handler(ctx);
+  const onDeadLetter = spec.onDeadLetter?.(ctx);
   const start = async (): Promise<void> => {
     const consumer = await retryUntilDone(
       logger,
@@ -127,6 +143,7 @@ export async function runWorker(config: Config, telemetry: Telemetry, spec: Work
           dlqTopic: topics.dlq,
           dlq: producer,
           logger,
+          ...(onDeadLetter ? { onDeadLetter } : {}),
         });
       },
       { cancelled: lifecycle.stopping },

@@ -162,6 +162,54 @@ describe('retries and dead-lettering', () => {
     expect(headerString(dlq.sent[0]!.headers as never, 'dlq-error')).toBe('payload.jobId: Invalid UUID');
   });
 
+  it('ends what a dead-lettered message stood for after the DLQ copy exists, and only then', async () => {
+    const dlq = new FakeSender();
+    const ended: { reason: string; error: string; dlqCopies: number }[] = [];
+    const outcome = await processMessage(
+      message({}),
+      async () => {
+        throw new PermanentError('attempts_exhausted', 'gave up after 3 attempts');
+      },
+      {
+        ...opts(dlq),
+        onDeadLetter: async (_msg, reason, error) => void ended.push({ reason, error, dlqCopies: dlq.sent.length }),
+      },
+    );
+    expect(outcome).toMatchObject({ outcome: 'dead_lettered', reason: 'attempts_exhausted' });
+    expect(ended).toEqual([{ reason: 'attempts_exhausted', error: 'gave up after 3 attempts', dlqCopies: 1 }]);
+
+    // A processed message never calls it; a failing hook is logged, not turned into a redelivery.
+    const quiet: string[] = [];
+    await processMessage(message({}), async () => {}, { ...opts(dlq), onDeadLetter: async () => void quiet.push('x') });
+    expect(quiet).toEqual([]);
+    const failingHook = await processMessage(
+      message({}),
+      async () => {
+        throw new PermanentError('invalid_schema', 'bad');
+      },
+      {
+        ...opts(dlq),
+        onDeadLetter: async () => {
+          throw new Error('database down');
+        },
+      },
+    );
+    expect(failingHook.outcome).toBe('dead_lettered');
+  });
+
+  it("gives the handler the consumer's heartbeat for long work", async () => {
+    let beats = 0;
+    await processMessage(
+      message({}),
+      async (_msg, ctx) => {
+        await ctx.heartbeat();
+        await ctx.heartbeat();
+      },
+      { ...opts(new FakeSender()), heartbeat: async () => void beats++ },
+    );
+    expect(beats).toBe(2);
+  });
+
   it('waits out an infrastructure outage without spending attempts or dead-lettering', async () => {
     const dlq = new FakeSender();
     let calls = 0;

@@ -1,6 +1,15 @@
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { instruments, type ApiLimits, type Detector, type DriftReport, type ModelSummary } from '@pynomaly/shared';
+import {
+  instruments,
+  trainingBudgetViolation,
+  type ApiLimits,
+  type DatasetMeta,
+  type Detector,
+  type DriftReport,
+  type ModelSummary,
+  type TrainingBudget,
+} from '@pynomaly/shared';
 import { z } from 'zod';
 import { ApiError, notFound } from '../errors.js';
 import {
@@ -23,6 +32,7 @@ import { toJobResponse } from './jobs.js';
 export interface DetectorRouteOptions {
   store: ApiStore;
   limits: ApiLimits;
+  trainingBudget: TrainingBudget;
 }
 
 function toResponse(d: Detector, m: ModelSummary | undefined) {
@@ -38,6 +48,20 @@ const toReport = (r: DriftReport) => ({ ...r, createdAt: iso(r.createdAt)! });
 export const detectorRoutes: FastifyPluginAsyncZod<DetectorRouteOptions> = async (app, opts) => {
   const { store } = opts;
   const tracer = trace.getTracer('pynomaly');
+
+  /** The same budget the training worker checks before it trains, refused here before any work is queued. */
+  function assertWithinBudget(
+    d: Pick<Detector, 'algorithm' | 'parameters'>,
+    dataset: Pick<DatasetMeta, 'rowCount' | 'featureNames'>,
+  ): void {
+    const violation = trainingBudgetViolation(
+      d.algorithm,
+      d.parameters,
+      { rows: dataset.rowCount, cols: dataset.featureNames.length },
+      opts.trainingBudget,
+    );
+    if (violation) throw new ApiError(422, 'training_budget_exceeded', violation);
+  }
 
   async function detectorOr404(id: string): Promise<Detector> {
     const d = await store.getDetector(id);
@@ -71,6 +95,7 @@ export const detectorRoutes: FastifyPluginAsyncZod<DetectorRouteOptions> = async
           `body.parameters.maxSamples: ${body.parameters.maxSamples} exceeds the dataset's ${dataset.rowCount} rows`,
         );
       }
+      assertWithinBudget(body, dataset);
       const d = await store
         .createDetector({
           name: body.name,
@@ -125,6 +150,9 @@ export const detectorRoutes: FastifyPluginAsyncZod<DetectorRouteOptions> = async
     },
     async (request, reply) => {
       const d = await detectorOr404(request.params.id);
+      // The budget may have been lowered since the detector was created.
+      const dataset = await store.getDataset(d.datasetId);
+      if (dataset) assertWithinBudget(d, dataset);
       const job = await store.requestTraining(d).catch((err: unknown) => {
         throw err instanceof ParentGone ? notFound('detector', d.id) : err;
       });

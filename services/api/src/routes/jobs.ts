@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Job } from '@pynomaly/shared';
-import { notFound } from '../errors.js';
+import { z } from 'zod';
+import { ApiError, notFound } from '../errors.js';
 import { iso, jobResponse, uuidParam } from '../schemas.js';
 import type { ApiStore } from '../store.js';
 
@@ -25,6 +26,27 @@ export const jobRoutes: FastifyPluginAsyncZod<{ store: ApiStore }> = async (app,
       const job = await store.getJob(request.params.id);
       if (!job) throw notFound('job', request.params.id);
       return toJobResponse(job);
+    },
+  );
+
+  app.post(
+    '/api/v1/jobs/:id/cancel',
+    {
+      schema: {
+        tags: ['training'],
+        summary:
+          'Cancel a queued or running job (202 + the cancelled job; a running training stops within TRAINING_PROGRESS_INTERVAL_SECONDS)',
+        params: uuidParam,
+        body: z.object({}).strict().nullish(),
+        response: { 202: jobResponse },
+      },
+    },
+    async (request, reply) => {
+      const cancelled = await store.cancelJob(request.params.id);
+      if (cancelled) return reply.status(202).send(toJobResponse(cancelled));
+      const job = await store.getJob(request.params.id);
+      if (!job) throw notFound('job', request.params.id);
+      throw new ApiError(409, 'job_finished', `job ${job.id} has already finished (${job.state}); nothing to cancel`);
     },
   );
 };

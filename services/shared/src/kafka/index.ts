@@ -231,9 +231,24 @@ export interface ProcessOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Called between attempts so a long retry does not cost the group membership. */
   heartbeat?: () => Promise<void>;
+  /**
+   * Called once a message is in the DLQ, before its offset is committed, so the state the message
+   * stood for (a job) can be ended where the dead-letter decision is made. A failure is logged, not
+   * retried: the DLQ copy exists, and the training worker's reaper ends a job left running.
+   */
+  onDeadLetter?: DeadLetterHook;
 }
 
-export type MessageHandler = (msg: ConsumedMessage) => Promise<void>;
+export type DeadLetterHook = (msg: ConsumedMessage, reason: string, error: string) => Promise<void>;
+
+export interface HandlerContext {
+  /** Keeps the group membership during long work (kafkajs heartbeats only between messages). */
+  heartbeat: () => Promise<void>;
+}
+
+export type MessageHandler = (msg: ConsumedMessage, ctx: HandlerContext) => Promise<void>;
+
+const noHeartbeat = async () => {};
 
 export type ProcessOutcome =
   { outcome: 'processed'; attempts: number } | { outcome: 'dead_lettered'; attempts: number; reason: string };
@@ -308,7 +323,7 @@ export async function processMessage(
         while (attempts < policy.maxAttempts) {
           attempts += 1;
           try {
-            await handler(msg);
+            await handler(msg, { heartbeat: o.heartbeat ?? noHeartbeat });
             instruments().messagesConsumed.add(1, { ...labels, outcome: 'processed' });
             return { outcome: 'processed', attempts } as const;
           } catch (err) {
@@ -350,6 +365,13 @@ export async function processMessage(
         instruments().messagesDeadLettered.add(1, { topic: msg.topic, reason });
         instruments().messagesConsumed.add(1, { ...labels, outcome: 'dead_lettered' });
         o.logger.error({ topic: msg.topic, offset: msg.offset, reason, error, attempts }, 'message sent to the DLQ');
+        if (o.onDeadLetter) {
+          await o
+            .onDeadLetter(msg, reason, error)
+            .catch((err: unknown) =>
+              o.logger.error({ err, topic: msg.topic, offset: msg.offset }, 'dead-letter hook failed'),
+            );
+        }
         return { outcome: 'dead_lettered', attempts, reason } as const;
       } finally {
         instruments().messageProcessingDuration.record((performance.now() - started) / 1000, labels);

@@ -99,7 +99,17 @@ export const METRICS: readonly MetricDefinition[] = [
     labels: ['algorithm', 'outcome'],
     path: 'otlp',
     emittedBy: ['training-worker'],
-    help: 'Training runs finished, by outcome (succeeded, failed).',
+    help: 'Training attempts finished, by outcome (succeeded, failed, retried, cancelled, requeued at shutdown).',
+  },
+  {
+    name: 'pynomaly.training.jobs.reaped',
+    promName: 'pynomaly_training_jobs_reaped_total',
+    kind: 'counter',
+    unit: '{job}',
+    labels: [],
+    path: 'otlp',
+    emittedBy: ['training-worker'],
+    help: 'Running training jobs failed by the reaper after no progress for TRAINING_STALE_AFTER_SECONDS.',
   },
   {
     name: 'pynomaly.training.duration',

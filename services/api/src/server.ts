@@ -46,7 +46,13 @@ export async function runApi(config: Config, telemetry: Telemetry): Promise<void
 
   const app = await buildApp({
     store: new PgStore(pool, topics, () => relay.notify()),
-    auth: { apiKeys: config.api.apiKeys, authDisabled: config.api.authDisabled, scrapeToken: config.api.scrapeToken },
+    auth: {
+      apiKeys: config.api.apiKeys,
+      authDisabled: config.api.authDisabled,
+      scrapeTokens: config.scrapeTokens,
+      failuresPerMinute: config.api.authFailuresPerMinute,
+    },
+    trustProxy: config.api.trustProxy,
     scrape,
     readiness: { postgres: async () => void (await pool.query('SELECT 1')), kafka: kafkaReady },
     version: config.version,

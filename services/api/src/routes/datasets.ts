@@ -80,6 +80,7 @@ export const datasetRoutes: FastifyPluginAsyncZod<DatasetRouteOptions> = async (
     {
       bodyLimit: opts.jsonBodyLimit,
       schema: {
+        'x-scope': 'write',
         tags: ['datasets'],
         summary: 'Create a dataset from JSON rows',
         body: createDatasetBody,
@@ -104,6 +105,7 @@ export const datasetRoutes: FastifyPluginAsyncZod<DatasetRouteOptions> = async (
     '/api/v1/datasets/upload',
     {
       schema: {
+        'x-scope': 'write',
         tags: ['datasets'],
         summary: 'Create a dataset from a CSV file (multipart/form-data, field "file"; optional field or query "name")',
         consumes: ['multipart/form-data'],
@@ -142,6 +144,7 @@ export const datasetRoutes: FastifyPluginAsyncZod<DatasetRouteOptions> = async (
     '/api/v1/datasets',
     {
       schema: {
+        'x-scope': 'read',
         tags: ['datasets'],
         querystring: listQuery,
         response: { 200: z.object({ items: z.array(datasetResponse) }) },
@@ -152,7 +155,14 @@ export const datasetRoutes: FastifyPluginAsyncZod<DatasetRouteOptions> = async (
 
   app.get(
     '/api/v1/datasets/:id',
-    { schema: { tags: ['datasets'], params: uuidParam, response: { 200: datasetResponse } } },
+    {
+      schema: {
+        'x-scope': 'read',
+        tags: ['datasets'],
+        params: uuidParam,
+        response: { 200: datasetResponse },
+      },
+    },
     async (request) => {
       const d = await store.getDataset(request.params.id);
       if (!d) throw notFound('dataset', request.params.id);

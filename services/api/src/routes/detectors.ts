@@ -47,6 +47,7 @@ export const detectorRoutes: FastifyPluginAsyncZod<DetectorRouteOptions> = async
     '/api/v1/detectors',
     {
       schema: {
+        'x-scope': 'write',
         tags: ['detectors'],
         summary: 'Create a detector (isolation_forest or robust_zscore) bound to a dataset',
         body: createDetectorBody,
@@ -84,6 +85,7 @@ export const detectorRoutes: FastifyPluginAsyncZod<DetectorRouteOptions> = async
     '/api/v1/detectors',
     {
       schema: {
+        'x-scope': 'read',
         tags: ['detectors'],
         querystring: listQuery,
         response: { 200: z.object({ items: z.array(detectorResponse) }) },
@@ -97,7 +99,14 @@ export const detectorRoutes: FastifyPluginAsyncZod<DetectorRouteOptions> = async
 
   app.get(
     '/api/v1/detectors/:id',
-    { schema: { tags: ['detectors'], params: uuidParam, response: { 200: detectorResponse } } },
+    {
+      schema: {
+        'x-scope': 'read',
+        tags: ['detectors'],
+        params: uuidParam,
+        response: { 200: detectorResponse },
+      },
+    },
     async (request) => {
       const d = await detectorOr404(request.params.id);
       return toResponse(d, await store.latestModel(d.id));
@@ -108,6 +117,7 @@ export const detectorRoutes: FastifyPluginAsyncZod<DetectorRouteOptions> = async
     '/api/v1/detectors/:id/train',
     {
       schema: {
+        'x-scope': 'write',
         tags: ['training'],
         summary: 'Queue a training job (202 + job; the job and its event are recorded in one transaction)',
         params: uuidParam,
@@ -127,6 +137,7 @@ export const detectorRoutes: FastifyPluginAsyncZod<DetectorRouteOptions> = async
     {
       bodyLimit: opts.detectBodyLimit,
       schema: {
+        'x-scope': 'write',
         tags: ['detection'],
         summary: "Score rows synchronously with the detector's latest model",
         params: uuidParam,
@@ -202,6 +213,7 @@ export const detectorRoutes: FastifyPluginAsyncZod<DetectorRouteOptions> = async
     '/api/v1/detectors/:id/drift-reports',
     {
       schema: {
+        'x-scope': 'read',
         tags: ['drift'],
         params: uuidParam,
         querystring: listQuery,

@@ -23,6 +23,7 @@ export const OWN_OTLP_METRICS = [
   'pynomaly.messages.dead_lettered',
   'pynomaly.outbox.relayed',
   'pynomaly.alerts.received',
+  'pynomaly.auth.decisions',
 ] as const;
 
 /** Catalog OTLP metrics emitted by an auto-instrumentation rather than by our code. */
@@ -68,6 +69,7 @@ export function createInstruments(m: Meter = metrics.getMeter('pynomaly')) {
     messagesDeadLettered: counter(m, 'pynomaly.messages.dead_lettered'),
     outboxRelayed: counter(m, 'pynomaly.outbox.relayed'),
     alertsReceived: counter(m, 'pynomaly.alerts.received'),
+    authDecisions: counter(m, 'pynomaly.auth.decisions'),
   } satisfies Record<string, Counter | Histogram>;
 }
 

@@ -110,7 +110,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     limits: { fileSize: limits.uploadBytes, files: 1, fields: 10, fieldSize: 1024, parts: 12 },
   });
 
-  // The docs are public: they describe the API, they do not expose data.
+  // Every route with its declared scope, for the route × scope test. The docs are public: they
+  // describe the API, they do not expose data.
   const routes: RouteEntry[] = [];
   app.decorate('routeTable', routes);
   app.addHook('onRoute', (route) => {

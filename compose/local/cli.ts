@@ -13,7 +13,7 @@ function printUrls(profile: Profile): void {
   const e = endpoints(profile);
   const lines = [
     ['API', `${e.apiUrl}  (OpenAPI: ${e.apiUrl}/docs, key: X-API-Key: ${e.apiKey})`],
-    ['API metrics', `${e.apiUrl}/api/metrics`],
+    ['API metrics', `${e.apiUrl}/api/metrics  (Authorization: Bearer ${e.scrapeToken})`],
     ['Prometheus', e.prometheusUrl],
     ['Alertmanager', e.alertmanagerUrl],
     ['Collector OTLP', `${e.collector.otlpGrpc} (gRPC), ${e.collector.otlpHttp} (HTTP)`],

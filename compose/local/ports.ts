@@ -8,7 +8,7 @@ export const basePorts = {
   'training-worker': { metrics: 9102 },
   'drift-worker': { metrics: 9103 },
   postgres: { sql: 5432 },
-  kafka: { broker: 9092, controller: 9095 },
+  kafka: { broker: 9092, controller: 9095, sasl: 9096 },
   'otel-collector': { grpc: 4317, http: 4318, telemetry: 8888, prometheus: 8889, health: 13133 },
   'trace-backend': { grpc: 4327, query: 16686, queryGrpc: 16685, telemetry: 8898, health: 13134 },
   prometheus: { http: 9090 },

@@ -9,6 +9,7 @@ import {
   context,
   databaseUrl,
   kafkaBrokers,
+  profileSecret,
   type Component,
   type Context,
 } from './components.js';
@@ -149,6 +150,8 @@ export interface Endpoints {
   profile: Profile;
   apiUrl: string;
   apiKey: string;
+  /** Bearer token of the services' metrics endpoints (what Prometheus sends). */
+  scrapeToken: string;
   prometheusUrl: string;
   alertmanagerUrl: string;
   databaseUrl: string;
@@ -170,6 +173,7 @@ export function endpoints(profile: Profile): Endpoints {
     profile,
     apiUrl: http('api', 'http'),
     apiKey: apiKey(profile),
+    scrapeToken: profileSecret(profile, 'scrape-token'),
     prometheusUrl: http('prometheus', 'http'),
     alertmanagerUrl: http('alertmanager', 'http'),
     databaseUrl: databaseUrl(ctx),

@@ -74,6 +74,7 @@ describe('compose/docker-compose.test.yml (PYNOMALY_TEST_STACK=containers)', () 
   });
 
   it('uses the test API key in the API and in the webhook credential', () => {
-    expect(project.services.api?.environment?.PYNOMALY_API_KEYS).toBe('pynomaly-test-key');
+    const keys = JSON.parse(project.services.api?.environment?.PYNOMALY_API_KEYS ?? '[]') as { keys: string[] }[];
+    expect(keys.flatMap((k) => k.keys)).toContain('pynomaly-test-key');
   });
 });

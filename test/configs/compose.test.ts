@@ -25,14 +25,25 @@ const SECRETS = [
   'POSTGRES_PASSWORD',
   'PYNOMALY_API_KEYS',
   'ALERTMANAGER_WEBHOOK_TOKEN',
+  'PYNOMALY_SCRAPE_TOKEN',
   'GRAFANA_ADMIN_PASSWORD',
 ] as const;
 const SECRET_VALUES: Record<string, string> = {
   POSTGRES_PASSWORD: 'test-only-pg-password',
-  PYNOMALY_API_KEYS: 'test-only-api-key',
-  ALERTMANAGER_WEBHOOK_TOKEN: 'test-only-api-key',
+  PYNOMALY_API_KEYS: JSON.stringify([
+    { name: 'ops', scopes: ['admin'], keys: ['test-only-admin-key'] },
+    { name: 'alertmanager', scopes: ['alerts:write'], keys: ['test-only-webhook-key'] },
+  ]),
+  ALERTMANAGER_WEBHOOK_TOKEN: 'test-only-webhook-key',
+  PYNOMALY_SCRAPE_TOKEN: 'test-only-scrape-token',
   GRAFANA_ADMIN_PASSWORD: 'test-only-grafana-password',
 };
+
+interface KeyEntry {
+  name: string;
+  scopes: string[];
+  keys: string[];
+}
 
 interface ComposeService {
   image?: string;
@@ -215,7 +226,7 @@ describe('development compose file', () => {
     }
   });
 
-  it('gives Alertmanager the webhook credential where alertmanager.yml reads it, and it is an API key', () => {
+  it('gives Alertmanager the webhook credential where alertmanager.yml reads it, and it is an alerts:write-only key', () => {
     const am = parse(readFileSync(join(root, 'alertmanager', 'alertmanager.yml'), 'utf8'), { merge: true }) as {
       receivers: { webhook_configs?: { http_config?: { authorization?: { credentials_file?: string } } }[] }[];
     };
@@ -228,7 +239,25 @@ describe('development compose file', () => {
       expect(svc.secrets?.map((x) => x.target)).toContain('/etc/alertmanager/secrets/api-webhook-token');
     }
     const token = readFileSync(join(composeDir, 'dev-secrets', 'api-webhook-token'), 'utf8').trim();
-    expect(dev.services.api?.environment?.PYNOMALY_API_KEYS?.split(',')).toContain(token);
+    const keys = JSON.parse(dev.services.api?.environment?.PYNOMALY_API_KEYS ?? '[]') as KeyEntry[];
+    expect(keys.find((k) => k.keys.includes(token))?.scopes).toEqual(['alerts:write']);
+  });
+
+  it('gives Prometheus the scrape token where prometheus.yml reads it, the same the services require', () => {
+    const prom = parse(readFileSync(join(root, 'prometheus', 'prometheus.yml'), 'utf8')) as {
+      scrape_configs: { job_name: string; authorization?: { credentials_file?: string } }[];
+    };
+    const withToken = prom.scrape_configs.filter((j) => j.authorization).map((j) => j.job_name);
+    expect(withToken.sort()).toEqual(['api', 'api-views', 'drift-worker', 'training-worker']);
+    const files = new Set(prom.scrape_configs.map((j) => j.authorization?.credentials_file).filter(Boolean));
+    expect([...files]).toEqual(['secrets/scrape-token']);
+    for (const project of [dev, prod]) {
+      const svc = project.services.prometheus as ComposeService & { secrets?: { source: string; target: string }[] };
+      expect(svc.secrets?.map((x) => x.target)).toContain('/etc/prometheus/secrets/scrape-token');
+    }
+    const token = readFileSync(join(composeDir, 'dev-secrets', 'scrape-token'), 'utf8').trim();
+    for (const svc of ['api', 'training-worker', 'drift-worker'])
+      expect(dev.services[svc]?.environment?.PYNOMALY_SCRAPE_TOKEN, svc).toBe(token);
   });
 
   it('runs Prometheus with 30 d retention and Jaeger as trace-backend', () => {
@@ -292,6 +321,13 @@ describe('production compose file', () => {
       `:${SECRET_VALUES.POSTGRES_PASSWORD}@postgres:5432/`,
     );
     expect(prod.services.grafana?.environment?.GF_SECURITY_ADMIN_PASSWORD).toBe(SECRET_VALUES.GRAFANA_ADMIN_PASSWORD);
+  });
+
+  it('requires the scrape token on every service and runs Prometheus without its lifecycle or admin API', () => {
+    for (const svc of ['api', 'training-worker', 'drift-worker'])
+      expect(prod.services[svc]?.environment?.PYNOMALY_SCRAPE_TOKEN, svc).toBe(SECRET_VALUES.PYNOMALY_SCRAPE_TOKEN);
+    const flags = prod.services.prometheus?.command ?? [];
+    expect(flags.filter((f) => /enable-(lifecycle|admin-api)/.test(f))).toEqual([]);
   });
 
   it('sets PYNOMALY_ENVIRONMENT=production for every service', () => {

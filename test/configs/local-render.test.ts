@@ -42,6 +42,9 @@ describe('configs rendered by the local runner (test profile)', () => {
       { encoding: 'utf8' },
     );
     expect(out).toMatch(/SUCCESS/);
+    expect(readFileSync(join(dir, 'config', 'prometheus', 'secrets', 'scrape-token'), 'utf8')).toBe(
+      readFileSync(join(projectRoot, 'compose', 'test-secrets', 'scrape-token'), 'utf8'),
+    );
   });
 
   it('uses the local file_sd targets as the active ones, on the test ports', () => {
@@ -55,8 +58,9 @@ describe('configs rendered by the local runner (test profile)', () => {
   it('alertmanager.yml points the webhook at the local API and amtool accepts it', () => {
     const rendered = readFileSync(join(dir, 'config', 'alertmanager', 'alertmanager.yml'), 'utf8');
     expect(rendered).toContain('http://127.0.0.1:18000/api/v1/alerts/webhook');
+    // The webhook's own alerts:write key, not the admin key the tests use.
     expect(readFileSync(join(dir, 'config', 'alertmanager', 'secrets', 'api-webhook-token'), 'utf8')).toBe(
-      'pynomaly-test-key',
+      readFileSync(join(projectRoot, 'compose', 'test-secrets', 'api-webhook-token'), 'utf8'),
     );
     const out = execFileSync(
       debianTools.amtool(),

@@ -5,7 +5,7 @@
  * both firing and silent; recording rules follow level:metric:operations.
  */
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,6 +66,9 @@ function layout(env: string): string {
   cpSync(join(promDir, 'prometheus.yml'), join(dir, 'prometheus.yml'));
   cpSync(join(promDir, 'rules'), join(dir, 'rules'), { recursive: true });
   cpSync(join(promDir, 'targets', env), join(dir, 'targets', 'active'), { recursive: true });
+  // The scrape token the services' jobs send (a mounted Secret in compose/k8s).
+  mkdirSync(join(dir, 'secrets'));
+  writeFileSync(join(dir, 'secrets', 'scrape-token'), 'check-only-token');
   return dir;
 }
 

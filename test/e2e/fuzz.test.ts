@@ -341,7 +341,17 @@ beforeAll(async () => {
       ...process.env,
       ...serviceEnv(ctx, 'api'),
       API_PORT: String(port),
-      PYNOMALY_API_KEYS: KEYS.join(','),
+      // Ten admin keys, the last one the webhook's alerts:write key.
+      PYNOMALY_API_KEYS: JSON.stringify(
+        KEYS.map((k, i) => ({
+          name: `fuzz-${i}`,
+          scopes: i === KEYS.length - 1 ? ['alerts:write'] : ['admin'],
+          keys: [k],
+        })),
+      ),
+      // A tenth of the requests carry no or a hostile key: all from one address, they would
+      // otherwise lock it out within seconds and the rest of the run would only see 429.
+      PYNOMALY_AUTH_FAILURES_PER_MINUTE: '1000000',
       LOG_DIR: logDir,
       // Thousands of 4xx lines are not what this run is about.
       LOG_LEVEL: 'warn',
@@ -390,7 +400,10 @@ describe('API fuzz from its OpenAPI document', () => {
       requests.push({
         method: 'POST',
         path,
-        headers: { 'x-api-key': KEYS[0]!, 'content-type': 'application/json' },
+        headers: {
+          'x-api-key': path.endsWith('/webhook') ? KEYS.at(-1)! : KEYS[0]!,
+          'content-type': 'application/json',
+        },
         body: Buffer.alloc(size, 0x20),
         kind: 'oversized',
       });

@@ -53,6 +53,15 @@ export default function api(): DashboardBody {
         ),
       }),
       timeseries({
+        title: 'Auth decisions by key and outcome',
+        description:
+          'Authentication/authorisation decisions per second by key name: forbidden = a known key without the scope; unauthenticated = no or unknown key; throttled = an address refused after too many failures.',
+        unit: 'reqps',
+        queries: [
+          q(`sum by (key, outcome) (rate(pynomaly_auth_decisions_total{${API_SEL}}[${RI}]))`, '{{key}} {{outcome}}'),
+        ],
+      }),
+      timeseries({
         title: 'p95 latency by route (5m)',
         description: 'Recorded p95 per route.',
         unit: 's',

@@ -2,7 +2,6 @@
  * buildApp(deps): the fastify application without I/O of its own, so tests drive it with
  * `inject` and a fake store. main.ts wires the real Postgres store, Kafka and telemetry.
  */
-import { createHash } from 'node:crypto';
 import multipart from '@fastify/multipart';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
@@ -24,7 +23,7 @@ import {
 } from '@pynomaly/shared';
 import { installErrorHandler, schemaErrorFormatter } from './errors.js';
 import { installJsonBodyParser } from './json-body.js';
-import { registerAuth, type AuthOptions } from './plugins/auth.js';
+import { registerAuth, type AuthOptions, type RouteScope } from './plugins/auth.js';
 import { alertRoutes } from './routes/alerts.js';
 import { datasetRoutes } from './routes/datasets.js';
 import { detectorRoutes } from './routes/detectors.js';
@@ -32,6 +31,19 @@ import { jobRoutes } from './routes/jobs.js';
 import { opsRoutes } from './routes/ops.js';
 import type { ApiStore } from './store.js';
 import { limitConcurrentUploads } from './upload-slots.js';
+
+/** Every route as registered, with the scope it declared (undefined: none, so it is closed). */
+export interface RouteEntry {
+  method: string;
+  url: string;
+  scope: RouteScope | undefined;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    routeTable: readonly RouteEntry[];
+  }
+}
 
 /** The API's limits: ApiLimits from the config, defaults from DEFAULT_API_LIMITS. */
 export type Limits = ApiLimits;
@@ -51,6 +63,17 @@ export interface AppDeps {
   /** Training cost budget (TRAINING_MAX_WORK, TRAINING_MAX_MODEL_NODES); defaults to the documented one. */
   trainingBudget?: TrainingBudget;
   rateLimit?: { max: number; timeWindowMs: number } | false;
+  /** fastify's trustProxy, for the client address behind a reverse proxy (API_TRUST_PROXY). */
+  trustProxy?: boolean | number | string | undefined;
+}
+
+/** A hop count becomes fastify's function form (its types take true, addresses or a function). */
+function trustProxyOption(v: AppDeps['trustProxy']): {
+  trustProxy?: boolean | string | ((a: string, hop: number) => boolean);
+} {
+  if (v === undefined) return {};
+  if (typeof v === 'number') return { trustProxy: (_address: string, hop: number) => hop < v };
+  return { trustProxy: v };
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -62,6 +85,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     schemaErrorFormatter,
+    ...trustProxyOption(deps.trustProxy),
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
@@ -82,11 +106,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       global: true,
       max: rl.max,
       timeWindow: rl.timeWindowMs,
-      // Per client: its API key (hashed, never the key itself) or else its address.
-      keyGenerator: (req) => {
-        const key = req.headers['x-api-key'] ?? req.headers.authorization;
-        return typeof key === 'string' ? createHash('sha256').update(key).digest('hex').slice(0, 16) : req.ip;
-      },
+      // Runs after authentication (route-level hook), so the quota belongs to the key's name:
+      // header spellings of one key, and both keys of a rotation, share one quota.
+      keyGenerator: (req) => (req.principal ? `key:${req.principal.name}` : `address:${req.ip}`),
     });
   }
   limitConcurrentUploads(app, UPLOAD_ROUTES, limits.maxConcurrentUploads);
@@ -95,10 +117,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     limits: { fileSize: limits.uploadBytes, files: 1, fields: 10, fieldSize: 1024, parts: 12 },
   });
 
-  // The docs are public: they describe the API, they do not expose data.
+  // Every route with its declared scope, for the route × scope test. The docs are public: they
+  // describe the API, they do not expose data.
+  const routes: RouteEntry[] = [];
+  app.decorate('routeTable', routes);
   app.addHook('onRoute', (route) => {
-    if (route.url.startsWith('/docs'))
-      route.config = { ...(route.config ?? {}), auth: 'public', rateLimit: false } as typeof route.config;
+    if (route.url.startsWith('/docs')) {
+      route.schema = { ...(route.schema ?? {}), 'x-scope': 'public' };
+      route.config = { ...(route.config ?? {}), rateLimit: false } as typeof route.config;
+    }
+    for (const method of [route.method].flat())
+      routes.push({ method, url: route.url, scope: route.schema?.['x-scope'] });
   });
   await app.register(swagger, {
     openapi: {
@@ -107,12 +136,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         title: 'Pynomaly API',
         version: deps.version,
         description:
-          'Anomaly detection with drift monitoring. Send X-API-Key (or Authorization: Bearer) on /api/v1 routes.',
+          'Anomaly detection with drift monitoring. Send X-API-Key (or Authorization: Bearer) on /api/v1 routes. ' +
+          'Each operation names the scope its key needs in `x-scope` (read < write < admin; alerts:write for the ' +
+          'Alertmanager webhook; metrics:read or the scrape token for /api/metrics*; public needs no key).',
       },
       components: {
-        securitySchemes: { apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' } },
+        securitySchemes: {
+          apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+          bearer: { type: 'http', scheme: 'bearer' },
+        },
       },
-      security: [{ apiKey: [] }],
+      security: [{ apiKey: [] }, { bearer: [] }],
     },
     transform: jsonSchemaTransform,
   });

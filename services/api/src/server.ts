@@ -27,7 +27,13 @@ export async function runApi(config: Config, telemetry: Telemetry): Promise<void
       cacheBytes: config.api.limits.modelCacheBytes,
       maxStoredBytes: config.api.limits.modelMaxBytes,
     }),
-    auth: { apiKeys: config.api.apiKeys, authDisabled: config.api.authDisabled, scrapeToken: config.api.scrapeToken },
+    auth: {
+      apiKeys: config.api.apiKeys,
+      authDisabled: config.api.authDisabled,
+      scrapeTokens: config.scrapeTokens,
+      failuresPerMinute: config.api.authFailuresPerMinute,
+    },
+    trustProxy: config.api.trustProxy,
     scrape,
     // Ready means "can serve": every request needs Postgres; none needs Kafka, because events wait
     // in the outbox while the broker is away. Kafka's state shows in the outbox gauges and alert.

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { API_KEY, seed, testApp } from './helpers.js';
+import { ALERTS_KEY, API_KEY, seed, testApp } from './helpers.js';
 import type { FakeStore } from './fake-store.js';
 
 let app: FastifyInstance;
@@ -326,6 +326,7 @@ const cases: Case[] = [
   {
     name: 'webhook without alerts',
     url: () => '/api/v1/alerts/webhook',
+    headers: { 'x-api-key': ALERTS_KEY },
     body: { version: '4', status: 'firing' },
     status: 400,
     message: /body\.groupKey/,
@@ -441,7 +442,7 @@ describe('good input (the same routes do write)', () => {
     const r = await app.inject({
       method: 'POST',
       url: '/api/v1/alerts/webhook',
-      headers: { authorization: `Bearer ${API_KEY}` },
+      headers: { authorization: `Bearer ${ALERTS_KEY}` },
       payload: {
         version: '4',
         groupKey: 'g',

@@ -1,17 +1,24 @@
 import { randomUUID } from 'node:crypto';
-import type { ModelRecord } from '@pynomaly/shared';
+import type { ApiKeyEntry, ModelRecord } from '@pynomaly/shared';
 import { ScrapeMetrics } from '@pynomaly/shared';
 import { fitIsolationForest, buildReferenceProfile, scoreIsolationForest } from '@pynomaly/algorithms';
 import { buildApp, type AppDeps } from '../src/app.js';
 import { FakeStore } from './fake-store.js';
 
-export const API_KEY = 'unit-test-key';
+/** A key with every ordinary scope (admin includes write and read). */
+export const API_KEY = 'unit-test-key-admin';
+/** The Alertmanager webhook's credential: alerts:write and nothing else. */
+export const ALERTS_KEY = 'unit-test-key-alertmanager';
+export const TEST_KEYS: ApiKeyEntry[] = [
+  { name: 'unit-admin', scopes: ['admin'], keys: [API_KEY] },
+  { name: 'unit-alertmanager', scopes: ['alerts:write'], keys: [ALERTS_KEY] },
+];
 
 export async function testApp(overrides: Partial<AppDeps> = {}) {
   const store = (overrides.store as FakeStore | undefined) ?? new FakeStore();
   const app = await buildApp({
     store,
-    auth: { apiKeys: [API_KEY], authDisabled: false, scrapeToken: undefined },
+    auth: { apiKeys: TEST_KEYS, authDisabled: false, scrapeTokens: [] },
     scrape: new ScrapeMetrics({ emitter: 'api', version: 'test', environment: 'test', runtimeMetrics: false }),
     readiness: { postgres: async () => {} },
     version: 'test',

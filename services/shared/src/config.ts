@@ -3,8 +3,10 @@
  * a bad or missing variable stops the process with a message naming it, so a misconfigured
  * deployment fails loudly at boot instead of at the first request.
  */
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_TRAINING_BUDGET } from './training-budget.js';
+import { apiKeyListSchema, secretSchema, type ApiKeyEntry } from './credentials.js';
 
 export type ServiceName = 'api' | 'training-worker' | 'drift-worker';
 
@@ -31,7 +33,23 @@ const brokerList = z
     message: 'must be a comma-separated list of host:port',
   });
 
+/** PYNOMALY_API_KEYS: a JSON array of { name, scopes, keys } (docs/security.md). */
 const apiKeyList = z
+  .string()
+  .optional()
+  .transform((s, ctx) => {
+    if (s === undefined) return [];
+    try {
+      return JSON.parse(s) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON array of {"name","scopes","keys"} (docs/security.md)' });
+      return z.NEVER;
+    }
+  })
+  .pipe(apiKeyListSchema);
+
+/** Comma-separated secrets (raw or sha256:<hex>); more than one while rotating. */
+const secretList = z
   .string()
   .optional()
   .transform((s) =>
@@ -40,9 +58,17 @@ const apiKeyList = z
       .map((k) => k.trim())
       .filter((k) => k.length > 0),
   )
-  .refine((keys) => keys.every((k) => !k.startsWith('sha256:') || /^sha256:[0-9a-fA-F]{64}$/.test(k)), {
-    message: 'a sha256: key must be followed by 64 hex digits',
-  });
+  .pipe(z.array(secretSchema).max(4));
+
+/** A path whose file is read at start-up; the file's text is what the config carries. */
+const fileContents = z.string().transform((path, ctx) => {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: `cannot read ${path}: ${(err as Error).message}` });
+    return z.NEVER;
+  }
+});
 
 const postgresUrl = z
   .string()
@@ -147,6 +173,15 @@ function schemaFor(service: ServiceName) {
         .regex(/^[A-Za-z0-9._-]+$/, 'may contain only letters, digits, ".", "_" and "-"')
         .default('pynomaly'),
       KAFKA_TOPIC_PARTITIONS: positiveInt.default(6),
+      KAFKA_TOPIC_REPLICATION_FACTOR: positiveInt.max(32).default(1),
+      KAFKA_TOPIC_MIN_INSYNC_REPLICAS: positiveInt.max(32).default(1),
+      KAFKA_TLS: boolFromEnv,
+      KAFKA_TLS_CA_FILE: fileContents.optional(),
+      KAFKA_TLS_CERT_FILE: fileContents.optional(),
+      KAFKA_TLS_KEY_FILE: fileContents.optional(),
+      KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
+      KAFKA_SASL_USERNAME: z.string().min(1).optional(),
+      KAFKA_SASL_PASSWORD: z.string().min(1).optional(),
       OTEL_EXPORTER_OTLP_ENDPOINT: z.url().default('http://127.0.0.1:4317'),
       OTEL_METRIC_EXPORT_INTERVAL: positiveInt.default(15000),
       OTEL_SDK_DISABLED: boolFromEnv,
@@ -156,9 +191,14 @@ function schemaFor(service: ServiceName) {
       METRICS_PORT: port.default(DEFAULT_METRICS_PORT[service]),
       PYNOMALY_API_KEYS: apiKeyList,
       PYNOMALY_AUTH_DISABLED: boolFromEnv,
-      PYNOMALY_SCRAPE_TOKEN: z.string().min(1).optional(),
+      PYNOMALY_SCRAPE_TOKEN: secretList,
       PYNOMALY_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(6000),
       ...apiLimitsEnv,
+      PYNOMALY_AUTH_FAILURES_PER_MINUTE: positiveInt.default(20),
+      API_TRUST_PROXY: z
+        .string()
+        .regex(/^(true|\d+|[0-9a-fA-F.:/]+(\s*,\s*[0-9a-fA-F.:/]+)*)$/, 'must be true, a hop count or addresses/CIDRs')
+        .optional(),
       LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
       LOG_DIR: z.string().min(1).optional(),
       DRIFT_WINDOW_SIZE: positiveInt.default(500),
@@ -185,6 +225,22 @@ function schemaFor(service: ServiceName) {
       RETENTION_ALERTS: duration.prefault('90d'),
     })
     .superRefine((env, ctx) => {
+      const issue = (variable: string, message: string) => ctx.addIssue({ code: 'custom', path: [variable], message });
+      if (env.KAFKA_TOPIC_MIN_INSYNC_REPLICAS > env.KAFKA_TOPIC_REPLICATION_FACTOR)
+        issue('KAFKA_TOPIC_MIN_INSYNC_REPLICAS', 'cannot exceed KAFKA_TOPIC_REPLICATION_FACTOR');
+      if ((env.KAFKA_TLS_CERT_FILE === undefined) !== (env.KAFKA_TLS_KEY_FILE === undefined))
+        issue(
+          env.KAFKA_TLS_CERT_FILE ? 'KAFKA_TLS_KEY_FILE' : 'KAFKA_TLS_CERT_FILE',
+          'client certificate and key go together',
+        );
+      if (env.KAFKA_SASL_MECHANISM) {
+        if (!env.KAFKA_SASL_USERNAME) issue('KAFKA_SASL_USERNAME', `is required with KAFKA_SASL_MECHANISM`);
+        if (!env.KAFKA_SASL_PASSWORD) issue('KAFKA_SASL_PASSWORD', `is required with KAFKA_SASL_MECHANISM`);
+      } else if (env.KAFKA_SASL_USERNAME || env.KAFKA_SASL_PASSWORD) {
+        issue('KAFKA_SASL_MECHANISM', 'is required when KAFKA_SASL_USERNAME/PASSWORD are set');
+      }
+      if (env.PYNOMALY_ENVIRONMENT === 'production' && env.PYNOMALY_SCRAPE_TOKEN.length === 0)
+        issue('PYNOMALY_SCRAPE_TOKEN', 'is required in production (Prometheus sends it as a bearer token)');
       // A processed-event id deleted while Kafka can still redeliver its event (a consumer group
       // whose offsets expired restarts from the oldest message kept) would be processed twice.
       if (env.RETENTION_PROCESSED_EVENTS <= env.KAFKA_RETENTION) {
@@ -196,18 +252,10 @@ function schemaFor(service: ServiceName) {
       }
       if (service !== 'api') return;
       if (env.PYNOMALY_ENVIRONMENT === 'production') {
-        if (env.PYNOMALY_API_KEYS.length === 0) {
-          ctx.addIssue({ code: 'custom', path: ['PYNOMALY_API_KEYS'], message: 'is required in production' });
-        }
-        if (env.PYNOMALY_AUTH_DISABLED) {
-          ctx.addIssue({ code: 'custom', path: ['PYNOMALY_AUTH_DISABLED'], message: 'cannot be true in production' });
-        }
+        if (env.PYNOMALY_API_KEYS.length === 0) issue('PYNOMALY_API_KEYS', 'is required in production');
+        if (env.PYNOMALY_AUTH_DISABLED) issue('PYNOMALY_AUTH_DISABLED', 'cannot be true in production');
       } else if (env.PYNOMALY_API_KEYS.length === 0 && !env.PYNOMALY_AUTH_DISABLED) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['PYNOMALY_API_KEYS'],
-          message: 'is required unless PYNOMALY_AUTH_DISABLED=true (outside production)',
-        });
+        issue('PYNOMALY_API_KEYS', 'is required unless PYNOMALY_AUTH_DISABLED=true (outside production)');
       }
     });
 }
@@ -219,18 +267,23 @@ export interface Config {
   environment: 'development' | 'test' | 'production';
   version: string;
   database: { url: string; poolMax: number };
-  kafka: { brokers: string[]; topicPrefix: string; partitions: number };
+  kafka: KafkaConfig;
   otel: { endpoint: string; metricExportIntervalMs: number; disabled: boolean };
   api: {
     host: string;
     port: number;
-    apiKeys: string[];
+    apiKeys: ApiKeyEntry[];
     authDisabled: boolean;
-    scrapeToken: string | undefined;
-    /** Requests per minute per client (API key, else address); 0 turns rate limiting off. */
+    /** Requests per minute per client (API key name, else address); 0 turns rate limiting off. */
     rateLimitPerMinute: number;
     limits: ApiLimits;
+    /** Failed authentications per minute per client address before it gets 429. */
+    authFailuresPerMinute: number;
+    /** fastify's trustProxy: which proxies' X-Forwarded-For names the client address. */
+    trustProxy: boolean | number | string | undefined;
   };
+  /** Bearer tokens accepted on the scrape endpoints (none: they are open). */
+  scrapeTokens: string[];
   metrics: { host: string; port: number };
   log: { level: string; dir: string | undefined };
   drift: { windowSize: number };
@@ -268,6 +321,17 @@ export interface TrainingSettings {
   reaperIntervalMs: number;
 }
 
+export interface KafkaConfig {
+  brokers: string[];
+  topicPrefix: string;
+  partitions: number;
+  replicationFactor: number;
+  minInsyncReplicas: number;
+  /** PEM texts read from the *_FILE settings; `enabled` also when only the system CAs are used. */
+  tls: { enabled: boolean; ca?: string; cert?: string; key?: string };
+  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
+}
+
 export class ConfigError extends Error {
   constructor(
     message: string,
@@ -290,7 +354,12 @@ export function loadConfig(service: ServiceName, env: NodeJS.ProcessEnv = proces
       const name = String(issue.path[0] ?? '(environment)');
       variables.push(name);
       const missing = issue.code === 'invalid_type' && cleaned[name] === undefined;
-      return `  ${name}: ${missing ? 'is required but not set' : issue.message}`;
+      // Inside a structured value (the API key list), say where: PYNOMALY_API_KEYS[1].scopes[0].
+      const where = issue.path
+        .slice(1)
+        .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+        .join('');
+      return `  ${name}${where}: ${missing ? 'is required but not set' : issue.message}`;
     });
     throw new ConfigError(`invalid configuration for ${service}:\n${lines.join('\n')}`, variables);
   }
@@ -303,7 +372,28 @@ function toConfig(service: ServiceName, e: RawConfig): Config {
     environment: e.PYNOMALY_ENVIRONMENT,
     version: e.SERVICE_VERSION,
     database: { url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX },
-    kafka: { brokers: e.KAFKA_BROKERS, topicPrefix: e.KAFKA_TOPIC_PREFIX, partitions: e.KAFKA_TOPIC_PARTITIONS },
+    kafka: {
+      brokers: e.KAFKA_BROKERS,
+      topicPrefix: e.KAFKA_TOPIC_PREFIX,
+      partitions: e.KAFKA_TOPIC_PARTITIONS,
+      replicationFactor: e.KAFKA_TOPIC_REPLICATION_FACTOR,
+      minInsyncReplicas: e.KAFKA_TOPIC_MIN_INSYNC_REPLICAS,
+      tls: {
+        enabled: e.KAFKA_TLS || e.KAFKA_TLS_CA_FILE !== undefined || e.KAFKA_TLS_CERT_FILE !== undefined,
+        ...(e.KAFKA_TLS_CA_FILE ? { ca: e.KAFKA_TLS_CA_FILE } : {}),
+        ...(e.KAFKA_TLS_CERT_FILE ? { cert: e.KAFKA_TLS_CERT_FILE } : {}),
+        ...(e.KAFKA_TLS_KEY_FILE ? { key: e.KAFKA_TLS_KEY_FILE } : {}),
+      },
+      ...(e.KAFKA_SASL_MECHANISM && e.KAFKA_SASL_USERNAME && e.KAFKA_SASL_PASSWORD
+        ? {
+            sasl: {
+              mechanism: e.KAFKA_SASL_MECHANISM,
+              username: e.KAFKA_SASL_USERNAME,
+              password: e.KAFKA_SASL_PASSWORD,
+            },
+          }
+        : {}),
+    },
     otel: {
       endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
       metricExportIntervalMs: e.OTEL_METRIC_EXPORT_INTERVAL,
@@ -314,7 +404,6 @@ function toConfig(service: ServiceName, e: RawConfig): Config {
       port: e.API_PORT,
       apiKeys: e.PYNOMALY_API_KEYS,
       authDisabled: e.PYNOMALY_AUTH_DISABLED,
-      scrapeToken: e.PYNOMALY_SCRAPE_TOKEN,
       rateLimitPerMinute: e.PYNOMALY_RATE_LIMIT_PER_MINUTE,
       limits: {
         bodyBytes: e.API_BODY_LIMIT_BYTES,
@@ -333,7 +422,10 @@ function toConfig(service: ServiceName, e: RawConfig): Config {
         modelMaxBytes: e.API_MODEL_MAX_BYTES,
         maxConcurrentUploads: e.API_MAX_CONCURRENT_UPLOADS,
       },
+      authFailuresPerMinute: e.PYNOMALY_AUTH_FAILURES_PER_MINUTE,
+      trustProxy: trustProxy(e.API_TRUST_PROXY),
     },
+    scrapeTokens: e.PYNOMALY_SCRAPE_TOKEN,
     metrics: { host: e.METRICS_HOST, port: e.METRICS_PORT },
     log: { level: e.LOG_LEVEL, dir: e.LOG_DIR },
     drift: { windowSize: e.DRIFT_WINDOW_SIZE },
@@ -359,6 +451,12 @@ function toConfig(service: ServiceName, e: RawConfig): Config {
       reaperIntervalMs: e.TRAINING_REAPER_INTERVAL_SECONDS * 1000,
     },
   };
+}
+
+function trustProxy(v: string | undefined): boolean | number | string | undefined {
+  if (v === undefined) return undefined;
+  if (v === 'true') return true;
+  return /^\d+$/.test(v) ? Number(v) : v;
 }
 
 /** For entry points: load or print the reason and exit non-zero. */

@@ -1,4 +1,5 @@
 export * from './config.js';
+export * from './credentials.js';
 export * from './logging.js';
 export * from './telemetry.js';
 export * from './metrics/catalog.js';

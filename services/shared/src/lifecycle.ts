@@ -8,7 +8,7 @@ import type { Kafka } from 'kafkajs';
 import type { Config } from './config.js';
 import { createPool, migrate, type Pool } from './db/pool.js';
 import { topicNames, type Topics } from './events/index.js';
-import { createKafka, ensureTopics, EventProducer } from './kafka/index.js';
+import { createKafka, ensureTopics, EventProducer, kafkaCredentialProblem } from './kafka/index.js';
 import { createLogger, type Logger } from './logging.js';
 import { ScrapeMetrics } from './metrics/scrape.js';
 import { OutboxRelay } from './outbox/relay.js';
@@ -42,7 +42,14 @@ export async function openServiceCore(config: Config): Promise<ServiceCore> {
   );
   await migrate(pool, logger);
   const topics = topicNames(config.kafka.topicPrefix);
-  const kafka = createKafka({ brokers: config.kafka.brokers, clientId, logger });
+  const kafka = createKafka({
+    brokers: config.kafka.brokers,
+    clientId,
+    logger,
+    tls: config.kafka.tls,
+    ...(config.kafka.sasl ? { sasl: config.kafka.sasl } : {}),
+  });
+  await refuseBadKafkaCredentials(kafka, logger);
   const producer = new EventProducer(kafka);
   const relay = new OutboxRelay({ pool, sender: producer, logger });
   const scrape = new ScrapeMetrics({
@@ -54,9 +61,41 @@ export async function openServiceCore(config: Config): Promise<ServiceCore> {
   return { config, logger, pool, topics, kafka, producer, relay, scrape };
 }
 
-/** Creates the topics (idempotent) with the configured partitioning. */
+/** Creates the topics (idempotent) with the configured partitions and replication. */
 export function ensureServiceTopics(core: ServiceCore): Promise<void> {
-  return ensureTopics(core.kafka, Object.values(core.topics), core.config.kafka.partitions);
+  const k = core.config.kafka;
+  return ensureTopics(core.kafka, Object.values(core.topics), {
+    numPartitions: k.partitions,
+    replicationFactor: k.replicationFactor,
+    minInsyncReplicas: k.minInsyncReplicas,
+  });
+}
+
+/**
+ * Wrong credentials are a configuration error, not an outage: stop with a message naming the
+ * settings (exit 78, like a bad variable) instead of retrying forever. Kafka being unreachable is
+ * not decided here; the services wait for it.
+ */
+function exitOnCredentialProblem(logger: Logger, err: unknown): void {
+  const problem = kafkaCredentialProblem(err);
+  if (!problem) return;
+  logger.fatal({ err }, problem);
+  logger.flush();
+  process.stderr.write(`${problem}\n`);
+  process.exit(78);
+}
+
+/** One connection attempt at start-up, so bad credentials stop the process before it serves. */
+async function refuseBadKafkaCredentials(kafka: Kafka, logger: Logger): Promise<void> {
+  const admin = kafka.admin({ retry: { retries: 0 } });
+  try {
+    await admin.connect();
+  } catch (err) {
+    exitOnCredentialProblem(logger, err);
+    logger.warn({ err }, 'Kafka not reachable at start-up; continuing and retrying in the background');
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
 }
 
 export interface RetryOptions {
@@ -82,6 +121,7 @@ export async function retryUntilDone<T>(
     try {
       return await attempt();
     } catch (err) {
+      exitOnCredentialProblem(logger, err);
       logger.warn({ err, attempt: n }, `could not ${what} yet; retrying`);
       await new Promise((r) => setTimeout(r, Math.min(maxDelayMs, 1000 * n)));
     }

@@ -3,9 +3,10 @@
  * and the outbox relay, a consumer group member, the /metrics endpoint, and a graceful SIGTERM
  * (stop consuming after the in-flight message is committed, flush the outbox, flush telemetry).
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Consumer } from 'kafkajs';
 import type { Config } from './config.js';
+import { findCredential, presentedSecret, scrapeTokenCredentials } from './credentials.js';
 import type { Logger } from './logging.js';
 import type { Pool } from './db/pool.js';
 import type { Topics } from './events/index.js';
@@ -44,14 +45,25 @@ export interface WorkerSpec {
   tasks?: (ctx: WorkerContext) => ShutdownStep[];
 }
 
-/** Serves /metrics (Prometheus text or OpenMetrics) and liveness/readiness for one worker. */
+/**
+ * Serves /metrics (Prometheus text or OpenMetrics) and liveness/readiness for one worker. With
+ * scrape tokens configured, /metrics answers only `Authorization: Bearer <token>` (401 otherwise);
+ * the probes stay open, they reveal nothing.
+ */
 export function startMetricsServer(
   host: string,
   port: number,
   scrape: ScrapeMetrics,
   ready: () => boolean,
   logger: Logger,
+  scrapeTokens: readonly string[] = [],
 ): Promise<Server> {
+  const tokens = scrapeTokenCredentials(scrapeTokens);
+  const authorised = (req: IncomingMessage) => {
+    if (tokens.length === 0) return true;
+    const presented = presentedSecret(req.headers);
+    return presented !== undefined && findCredential(presented, tokens) !== undefined;
+  };
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET') {
@@ -59,6 +71,13 @@ export function startMetricsServer(
       return;
     }
     if (path === '/metrics') {
+      if (!authorised(req)) {
+        logger.warn({ auth: { key: 'unknown', scope: 'metrics:read', outcome: 'unauthenticated' } }, 'auth decision');
+        res
+          .writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Bearer' })
+          .end('metrics require Authorization: Bearer <scrape token>\n');
+        return;
+      }
       scrape.render('all', req.headers.accept).then(
         ({ contentType, body }) => res.writeHead(200, { 'content-type': contentType }).end(body),
         (err: unknown) => {
@@ -106,6 +125,7 @@ export async function runWorker(config: Config, telemetry: Telemetry, spec: Work
     scrape,
     () => running.consumer !== undefined,
     logger,
+    config.scrapeTokens,
   );
   logger.info({ host: config.metrics.host, port: config.metrics.port }, 'metrics endpoint listening');
   relay.start();

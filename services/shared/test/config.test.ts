@@ -18,7 +18,16 @@ describe('loadConfig', () => {
   it('applies the documented defaults', () => {
     const c = loadConfig('training-worker', base);
     expect(c.environment).toBe('development');
-    expect(c.kafka).toEqual({ brokers: ['127.0.0.1:9092'], topicPrefix: 'pynomaly', partitions: 6 });
+    expect(c.kafka).toEqual({
+      brokers: ['127.0.0.1:9092'],
+      topicPrefix: 'pynomaly',
+      partitions: 6,
+      replicationFactor: 1,
+      minInsyncReplicas: 1,
+      tls: { enabled: false },
+    });
+    expect(c.scrapeTokens).toEqual([]);
+    expect(c.api.authFailuresPerMinute).toBe(20);
     expect(c.metrics.port).toBe(9102);
     expect(loadConfig('drift-worker', base).metrics.port).toBe(9103);
     expect(c.otel).toEqual({ endpoint: 'http://127.0.0.1:4317', metricExportIntervalMs: 15000, disabled: false });
@@ -49,7 +58,7 @@ describe('loadConfig', () => {
     const err = errorOf(() =>
       loadConfig('api', { ...base, PYNOMALY_ENVIRONMENT: 'production', PYNOMALY_AUTH_DISABLED: 'true' }),
     );
-    expect(err.variables.sort()).toEqual(['PYNOMALY_API_KEYS', 'PYNOMALY_AUTH_DISABLED']);
+    expect(err.variables.sort()).toEqual(['PYNOMALY_API_KEYS', 'PYNOMALY_AUTH_DISABLED', 'PYNOMALY_SCRAPE_TOKEN']);
   });
 
   it('requires API keys outside production unless auth is explicitly disabled', () => {
@@ -57,19 +66,92 @@ describe('loadConfig', () => {
     expect(loadConfig('api', { ...base, PYNOMALY_AUTH_DISABLED: 'true' }).api.authDisabled).toBe(true);
   });
 
-  it('accepts raw and sha256 keys and rejects a malformed hash', () => {
+  it('reads named, scoped keys (raw or sha256) and names what is wrong in an entry', () => {
     const hash = 'sha256:' + 'a'.repeat(64);
-    expect(loadConfig('api', { ...base, PYNOMALY_API_KEYS: `raw-key, ${hash}` }).api.apiKeys).toEqual([
-      'raw-key',
-      hash,
-    ]);
-    expect(errorOf(() => loadConfig('api', { ...base, PYNOMALY_API_KEYS: 'sha256:abc' })).variables).toEqual([
-      'PYNOMALY_API_KEYS',
-    ]);
+    const keys = [
+      { name: 'ci', scopes: ['read', 'write'], keys: ['a-raw-key-0123456789', hash] },
+      { name: 'alertmanager', scopes: ['alerts:write'], keys: ['webhook-key-0123456789'] },
+    ];
+    expect(loadConfig('api', { ...base, PYNOMALY_API_KEYS: JSON.stringify(keys) }).api.apiKeys).toEqual(keys);
+    const bad = (entries: unknown) =>
+      errorOf(() => loadConfig('api', { ...base, PYNOMALY_API_KEYS: JSON.stringify(entries) }));
+    expect(bad([{ name: 'x', scopes: ['read'], keys: ['sha256:abc'] }]).message).toMatch(
+      /PYNOMALY_API_KEYS\[0\]\.keys\[0\]: a key must be 16\+ characters, or sha256: followed by 64 hex digits/,
+    );
+    expect(bad([{ name: 'x', scopes: ['root'], keys: [hash] }]).message).toMatch(/PYNOMALY_API_KEYS\[0\]\.scopes\[0\]/);
+    expect(bad([{ name: 'am', scopes: ['alerts:write', 'read'], keys: [hash] }]).message).toMatch(
+      /an alerts:write key may hold no other scope/,
+    );
+    expect(
+      bad([
+        { name: 'a', scopes: ['read'], keys: [hash] },
+        { name: 'a', scopes: ['read'], keys: ['other-key-0123456789'] },
+      ]).message,
+    ).toMatch(/key name "a" is used twice/);
+    expect(bad([{ name: 'scrape', scopes: ['read'], keys: [hash] }]).message).toMatch(/reserved/);
+    const notJson = errorOf(() => loadConfig('api', { ...base, PYNOMALY_API_KEYS: 'plain-old-key' }));
+    expect(notJson.variables).toEqual(['PYNOMALY_API_KEYS']);
+    expect(notJson.message).toMatch(/must be a JSON array/);
+    // The secrets themselves never appear in the message.
+    expect(notJson.message).not.toContain('plain-old-key');
+  });
+
+  it('requires a scrape token in production for every service, and accepts two while rotating', () => {
+    for (const service of ['training-worker', 'drift-worker'] as const) {
+      const err = errorOf(() => loadConfig(service, { ...base, PYNOMALY_ENVIRONMENT: 'production' }));
+      expect(err.variables).toEqual(['PYNOMALY_SCRAPE_TOKEN']);
+    }
+    const c = loadConfig('drift-worker', {
+      ...base,
+      PYNOMALY_SCRAPE_TOKEN: 'scrape-old-0123456789, scrape-new-0123456789',
+    });
+    expect(c.scrapeTokens).toEqual(['scrape-old-0123456789', 'scrape-new-0123456789']);
+  });
+
+  it('reads Kafka topic replication and TLS/SASL settings, and names what is inconsistent', () => {
+    const c = loadConfig('training-worker', {
+      ...base,
+      KAFKA_TOPIC_REPLICATION_FACTOR: '3',
+      KAFKA_TOPIC_MIN_INSYNC_REPLICAS: '2',
+      KAFKA_TLS: 'true',
+      KAFKA_SASL_MECHANISM: 'scram-sha-512',
+      KAFKA_SASL_USERNAME: 'pynomaly',
+      KAFKA_SASL_PASSWORD: 'secret',
+    });
+    expect(c.kafka).toMatchObject({
+      replicationFactor: 3,
+      minInsyncReplicas: 2,
+      tls: { enabled: true },
+      sasl: { mechanism: 'scram-sha-512', username: 'pynomaly', password: 'secret' },
+    });
+    expect(
+      errorOf(() =>
+        loadConfig('training-worker', {
+          ...base,
+          KAFKA_TOPIC_REPLICATION_FACTOR: '2',
+          KAFKA_TOPIC_MIN_INSYNC_REPLICAS: '3',
+        }),
+      ).variables,
+    ).toEqual(['KAFKA_TOPIC_MIN_INSYNC_REPLICAS']);
+    expect(
+      errorOf(() => loadConfig('training-worker', { ...base, KAFKA_SASL_MECHANISM: 'scram-sha-512' })).variables.sort(),
+    ).toEqual(['KAFKA_SASL_PASSWORD', 'KAFKA_SASL_USERNAME']);
+    expect(errorOf(() => loadConfig('training-worker', { ...base, KAFKA_SASL_MECHANISM: 'gssapi' })).variables).toEqual(
+      ['KAFKA_SASL_MECHANISM'],
+    );
+    const missing = errorOf(() => loadConfig('training-worker', { ...base, KAFKA_TLS_CA_FILE: '/nonexistent/ca.pem' }));
+    expect(missing.variables).toEqual(['KAFKA_TLS_CA_FILE']);
+    expect(missing.message).toMatch(/cannot read \/nonexistent\/ca.pem/);
+    expect(
+      errorOf(() => loadConfig('training-worker', { ...base, KAFKA_TLS_CERT_FILE: '/etc/hostname' })).variables,
+    ).toEqual(['KAFKA_TLS_KEY_FILE']);
   });
 
   it('reads the per-client rate limit (0 turns it off) and names a bad value', () => {
-    const api = { ...base, PYNOMALY_API_KEYS: 'k' };
+    const api = {
+      ...base,
+      PYNOMALY_API_KEYS: JSON.stringify([{ name: 'k', scopes: ['read'], keys: ['k-0123456789abcdef'] }]),
+    };
     expect(loadConfig('api', api).api.rateLimitPerMinute).toBe(6000);
     expect(loadConfig('api', { ...api, PYNOMALY_RATE_LIMIT_PER_MINUTE: '0' }).api.rateLimitPerMinute).toBe(0);
     expect(errorOf(() => loadConfig('api', { ...api, PYNOMALY_RATE_LIMIT_PER_MINUTE: '-5' })).variables).toEqual([
@@ -97,9 +179,8 @@ describe('loadConfig', () => {
   });
 
   it('workers do not need API keys', () => {
-    expect(loadConfig('training-worker', { ...base, PYNOMALY_ENVIRONMENT: 'production' }).environment).toBe(
-      'production',
-    );
+    const prod = { ...base, PYNOMALY_ENVIRONMENT: 'production', PYNOMALY_SCRAPE_TOKEN: 'scrape-0123456789abcdef' };
+    expect(loadConfig('training-worker', prod).environment).toBe('production');
   });
 
   it('reads retention durations with units and refuses processed-event ids kept no longer than Kafka keeps events', () => {

@@ -54,7 +54,9 @@ export class KubernetesSchemas {
     this.ajv.addFormat('int64', { type: 'number', validate: (n: number) => Number.isInteger(n) });
     this.ajv.addFormat('double', { type: 'number', validate: () => true });
     this.ajv.addFormat('int-or-string', () => true);
-    this.ajv.addFormat('byte', /^[A-Za-z0-9+/]*={0,2}$/);
+    // Base64, possibly wrapped in lines as kustomize writes long values (the API server's decoder
+    // skips the line breaks).
+    this.ajv.addFormat('byte', (s: string) => /^[A-Za-z0-9+/]*={0,2}$/.test(s.replace(/\r?\n/g, '')));
     this.ajv.addKeyword({
       keyword: 'x-kubernetes-list-map-keys',
       type: 'array',

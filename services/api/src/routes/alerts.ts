@@ -28,6 +28,7 @@ export const alertRoutes: FastifyPluginAsyncZod<{ store: ApiStore }> = async (ap
     '/api/v1/alerts',
     {
       schema: {
+        'x-scope': 'read',
         tags: ['alerts'],
         querystring: alertsQuery,
         response: { 200: z.object({ items: z.array(alertResponse) }) },
@@ -40,6 +41,7 @@ export const alertRoutes: FastifyPluginAsyncZod<{ store: ApiStore }> = async (ap
     '/api/v1/alerts/webhook',
     {
       schema: {
+        'x-scope': 'alerts:write',
         tags: ['alerts'],
         summary: 'Alertmanager webhook receiver (payload version 4); stores each alert in the history',
         body: alertmanagerWebhook,

@@ -48,6 +48,7 @@ export const datasetRoutes: FastifyPluginAsyncZod<DatasetRouteOptions> = async (
     {
       bodyLimit: limits.datasetJsonBytes,
       schema: {
+        'x-scope': 'write',
         tags: ['datasets'],
         summary: 'Create a dataset from JSON rows',
         body: createDatasetBodySchema(limits),
@@ -72,6 +73,7 @@ export const datasetRoutes: FastifyPluginAsyncZod<DatasetRouteOptions> = async (
     '/api/v1/datasets/upload',
     {
       schema: {
+        'x-scope': 'write',
         tags: ['datasets'],
         summary: 'Create a dataset from a CSV file (multipart/form-data, field "file"; optional field or query "name")',
         consumes: ['multipart/form-data'],
@@ -118,6 +120,7 @@ export const datasetRoutes: FastifyPluginAsyncZod<DatasetRouteOptions> = async (
     '/api/v1/datasets',
     {
       schema: {
+        'x-scope': 'read',
         tags: ['datasets'],
         querystring: listQuery,
         response: { 200: z.object({ items: z.array(datasetResponse) }) },
@@ -128,7 +131,14 @@ export const datasetRoutes: FastifyPluginAsyncZod<DatasetRouteOptions> = async (
 
   app.get(
     '/api/v1/datasets/:id',
-    { schema: { tags: ['datasets'], params: uuidParam, response: { 200: datasetResponse } } },
+    {
+      schema: {
+        'x-scope': 'read',
+        tags: ['datasets'],
+        params: uuidParam,
+        response: { 200: datasetResponse },
+      },
+    },
     async (request) => {
       const d = await store.getDataset(request.params.id);
       if (!d) throw notFound('dataset', request.params.id);

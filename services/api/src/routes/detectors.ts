@@ -73,6 +73,7 @@ export const detectorRoutes: FastifyPluginAsyncZod<DetectorRouteOptions> = async
     '/api/v1/detectors',
     {
       schema: {
+        'x-scope': 'write',
         tags: ['detectors'],
         summary: 'Create a detector (isolation_forest or robust_zscore) bound to a dataset',
         body: createDetectorBody,
@@ -116,6 +117,7 @@ export const detectorRoutes: FastifyPluginAsyncZod<DetectorRouteOptions> = async
     '/api/v1/detectors',
     {
       schema: {
+        'x-scope': 'read',
         tags: ['detectors'],
         querystring: listQuery,
         response: { 200: z.object({ items: z.array(detectorResponse) }) },
@@ -130,7 +132,14 @@ export const detectorRoutes: FastifyPluginAsyncZod<DetectorRouteOptions> = async
 
   app.get(
     '/api/v1/detectors/:id',
-    { schema: { tags: ['detectors'], params: uuidParam, response: { 200: detectorResponse } } },
+    {
+      schema: {
+        'x-scope': 'read',
+        tags: ['detectors'],
+        params: uuidParam,
+        response: { 200: detectorResponse },
+      },
+    },
     async (request) => {
       const d = await detectorOr404(request.params.id);
       return toResponse(d, (await store.latestModelSummaries([d.id])).get(d.id));
@@ -141,6 +150,7 @@ export const detectorRoutes: FastifyPluginAsyncZod<DetectorRouteOptions> = async
     '/api/v1/detectors/:id/train',
     {
       schema: {
+        'x-scope': 'write',
         tags: ['training'],
         summary: 'Queue a training job (202 + job; the job and its event are recorded in one transaction)',
         params: uuidParam,
@@ -165,6 +175,7 @@ export const detectorRoutes: FastifyPluginAsyncZod<DetectorRouteOptions> = async
     {
       bodyLimit: opts.limits.detectBytes,
       schema: {
+        'x-scope': 'write',
         tags: ['detection'],
         summary: "Score rows synchronously with the detector's latest model",
         params: uuidParam,
@@ -240,6 +251,7 @@ export const detectorRoutes: FastifyPluginAsyncZod<DetectorRouteOptions> = async
     '/api/v1/detectors/:id/drift-reports',
     {
       schema: {
+        'x-scope': 'read',
         tags: ['drift'],
         params: uuidParam,
         querystring: listQuery,

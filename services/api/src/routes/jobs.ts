@@ -21,7 +21,14 @@ export const toJobResponse = (j: Job) => ({
 export const jobRoutes: FastifyPluginAsyncZod<{ store: ApiStore }> = async (app, { store }) => {
   app.get(
     '/api/v1/jobs/:id',
-    { schema: { tags: ['training'], params: uuidParam, response: { 200: jobResponse } } },
+    {
+      schema: {
+        'x-scope': 'read',
+        tags: ['training'],
+        params: uuidParam,
+        response: { 200: jobResponse },
+      },
+    },
     async (request) => {
       const job = await store.getJob(request.params.id);
       if (!job) throw notFound('job', request.params.id);

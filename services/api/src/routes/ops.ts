@@ -1,4 +1,4 @@
-/** Probes and scrape endpoints (no API key; metrics take the scrape token when one is set). */
+/** Probes (public) and scrape endpoints (metrics:read: the scrape token, or a key with that scope, once one is set). */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { ScrapeMetrics, ScrapeView } from '@pynomaly/shared';
 import { z } from 'zod';
@@ -35,8 +35,8 @@ export const opsRoutes: FastifyPluginAsyncZod<OpsRouteOptions> = async (app, opt
   app.get(
     '/health/live',
     {
-      config: { auth: 'public', rateLimit: false },
-      schema: { tags: ['health'], response: { 200: z.object({ status: z.literal('ok') }) } },
+      config: { rateLimit: false },
+      schema: { 'x-scope': 'public', tags: ['health'], response: { 200: z.object({ status: z.literal('ok') }) } },
     },
     async () => ({ status: 'ok' as const }),
   );
@@ -44,8 +44,9 @@ export const opsRoutes: FastifyPluginAsyncZod<OpsRouteOptions> = async (app, opt
   app.get(
     '/health/ready',
     {
-      config: { auth: 'public', rateLimit: false },
+      config: { rateLimit: false },
       schema: {
+        'x-scope': 'public',
         tags: ['health'],
         summary: 'Ready when the API can serve: Postgres answers (Kafka may be away; events wait in the outbox)',
         response: { 200: readiness, 503: readiness },
@@ -71,7 +72,7 @@ export const opsRoutes: FastifyPluginAsyncZod<OpsRouteOptions> = async (app, opt
   const serve = (path: string, view: ScrapeView) =>
     app.get(
       path,
-      { config: { auth: 'scrape', rateLimit: false }, schema: { tags: ['metrics'], hide: view !== 'all' } },
+      { config: { rateLimit: false }, schema: { 'x-scope': 'metrics:read', tags: ['metrics'], hide: view !== 'all' } },
       async (request, reply) => {
         const { contentType, body } = await opts.scrape.render(view, request.headers.accept);
         return reply.header('content-type', contentType).send(body);

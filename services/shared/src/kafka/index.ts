@@ -10,7 +10,9 @@ import {
   Partitioners,
   type Consumer,
   type IHeaders,
+  type KafkaConfig,
   type KafkaMessage,
+  type SASLOptions,
   type Producer,
   type logCreator,
 } from 'kafkajs';
@@ -25,6 +27,17 @@ export interface KafkaSettings {
   brokers: string[];
   clientId: string;
   logger: Logger;
+  /** PEM texts; `enabled` with no CA uses the system trust store (managed Kafka). */
+  tls?: { enabled: boolean; ca?: string; cert?: string; key?: string };
+  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
+}
+
+/** Per-topic settings a production cluster needs (replicas on other brokers, durable writes). */
+export interface TopicSettings {
+  numPartitions: number;
+  replicationFactor: number;
+  /** With acks=all (the idempotent producer), a write needs this many in-sync replicas. */
+  minInsyncReplicas: number;
 }
 
 function pinoLogCreator(logger: Logger): logCreator {
@@ -38,10 +51,60 @@ function pinoLogCreator(logger: Logger): logCreator {
     };
 }
 
+function tlsOptions(tls: KafkaSettings['tls']): KafkaConfig['ssl'] {
+  if (!tls?.enabled) return undefined;
+  if (!tls.ca && !tls.cert) return true;
+  return {
+    ...(tls.ca ? { ca: [tls.ca] } : {}),
+    ...(tls.cert ? { cert: tls.cert } : {}),
+    ...(tls.key ? { key: tls.key } : {}),
+  };
+}
+
+function saslOptions(sasl: KafkaSettings['sasl']): SASLOptions | undefined {
+  if (!sasl) return undefined;
+  const { username, password } = sasl;
+  switch (sasl.mechanism) {
+    case 'plain':
+      return { mechanism: 'plain', username, password };
+    case 'scram-sha-256':
+      return { mechanism: 'scram-sha-256', username, password };
+    case 'scram-sha-512':
+      return { mechanism: 'scram-sha-512', username, password };
+  }
+}
+
+/**
+ * A Kafka error no retry can fix: the broker refused our credentials or our TLS settings. Returns
+ * a message naming the settings to check, or undefined for errors worth retrying (Kafka down).
+ */
+export function kafkaCredentialProblem(err: unknown): string | undefined {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 8; depth++) {
+    const name = e.name;
+    // kafkajs re-wraps errors keeping only the message, hence the message test too.
+    if (name === 'KafkaJSSASLAuthenticationError' || /^SASL \S+( SHA\d+)? authentication failed/.test(e.message))
+      return `Kafka refused the SASL credentials: check KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD and KAFKA_SASL_MECHANISM (${e.message})`;
+    const code = (e as { code?: unknown }).code;
+    if (
+      typeof code === 'string' &&
+      /^(UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|CERT_HAS_EXPIRED|ERR_TLS_CERT_ALTNAME_INVALID)$/.test(
+        code,
+      )
+    )
+      return `Kafka's TLS certificate was not accepted: check KAFKA_TLS_CA_FILE and KAFKA_BROKERS (${code}: ${e.message})`;
+    e = (e as { cause?: unknown; originalError?: unknown }).cause ?? (e as { originalError?: unknown }).originalError;
+  }
+  return undefined;
+}
+
 export function createKafka(s: KafkaSettings): Kafka {
+  const ssl = tlsOptions(s.tls);
+  const sasl = saslOptions(s.sasl);
   return new Kafka({
     clientId: s.clientId,
     brokers: s.brokers,
+    ...(ssl ? { ssl } : {}),
+    ...(sasl ? { sasl } : {}),
     logLevel: KafkaLogLevel.WARN,
     logCreator: pinoLogCreator(s.logger),
     retry: { initialRetryTime: 300, retries: 8, maxRetryTime: 10_000 },
@@ -50,7 +113,7 @@ export function createKafka(s: KafkaSettings): Kafka {
 }
 
 /** Creates the topics that do not exist yet (idempotent; safe to race with other services). */
-export async function ensureTopics(kafka: Kafka, topics: string[], numPartitions: number): Promise<void> {
+export async function ensureTopics(kafka: Kafka, topics: string[], settings: TopicSettings): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -59,7 +122,12 @@ export async function ensureTopics(kafka: Kafka, topics: string[], numPartitions
     if (missing.length === 0) return;
     try {
       await admin.createTopics({
-        topics: missing.map((topic) => ({ topic, numPartitions, replicationFactor: 1 })),
+        topics: missing.map((topic) => ({
+          topic,
+          numPartitions: settings.numPartitions,
+          replicationFactor: settings.replicationFactor,
+          configEntries: [{ name: 'min.insync.replicas', value: String(settings.minInsyncReplicas) }],
+        })),
         waitForLeaders: true,
       });
     } catch (err) {

@@ -211,6 +211,16 @@ export const METRICS: readonly MetricDefinition[] = [
     emittedBy: ['api'],
     help: 'Alerts delivered to the Alertmanager webhook receiver, by status (firing, resolved).',
   },
+  {
+    name: 'pynomaly.auth.decisions',
+    promName: 'pynomaly_auth_decisions_total',
+    kind: 'counter',
+    unit: '{decision}',
+    labels: ['key', 'scope', 'outcome'],
+    path: 'otlp',
+    emittedBy: ['api'],
+    help: 'Authentication and authorisation decisions of the API by key name (never the key), required scope and outcome (allowed, forbidden, unauthenticated, throttled).',
+  },
 
   // ---- state, scraped from the services (computed at scrape time) ---------------------------
   {

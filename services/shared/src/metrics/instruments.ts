@@ -25,6 +25,7 @@ export const OWN_OTLP_METRICS = [
   'pynomaly.outbox.relayed',
   'pynomaly.alerts.received',
   'pynomaly.retention.rows.deleted',
+  'pynomaly.auth.decisions',
 ] as const;
 
 /** Catalog OTLP metrics emitted by an auto-instrumentation rather than by our code. */
@@ -72,6 +73,7 @@ export function createInstruments(m: Meter = metrics.getMeter('pynomaly')) {
     outboxRelayed: counter(m, 'pynomaly.outbox.relayed'),
     alertsReceived: counter(m, 'pynomaly.alerts.received'),
     retentionRowsDeleted: counter(m, 'pynomaly.retention.rows.deleted'),
+    authDecisions: counter(m, 'pynomaly.auth.decisions'),
   } satisfies Record<string, Counter | Histogram>;
 }
 

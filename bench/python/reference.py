@@ -81,7 +81,19 @@ def psi(task):
     return {"s": times, "value": res}
 
 
-KINDS = {"iforest": iforest, "ks": ks, "wasserstein": wasserstein, "psi": psi}
+def ks_min_p(task):
+    # Per-feature two-sided KS of each window against the full reference; the smallest p-value
+    # per window decides a Bonferroni test at any family-wise level (min p * cols <= alpha).
+    cols = task["cols"]
+    ref = load(task["ref"], np.float64).reshape(task["refRows"], cols)
+    wins = load(task["windows"], np.float64).reshape(task["count"], task["windowRows"], cols)
+    out = []
+    for w in wins:
+        out.append(float(min(stats.ks_2samp(ref[:, j], w[:, j]).pvalue for j in range(cols))))
+    return {"minP": out}
+
+
+KINDS = {"iforest": iforest, "ks": ks, "wasserstein": wasserstein, "psi": psi, "ks_min_p": ks_min_p}
 
 
 def main():

@@ -128,7 +128,7 @@ describe('calibrated compareToReference', () => {
   it('reports p-values, adjusted p-values, effect sizes and the thresholds it used', () => {
     const profile = buildReferenceProfile(normalRows(3000, 4, 2), zeros(3000));
     const w = normalRows(500, 4, 3);
-    for (let i = 0; i < 500; i++) w.data[i * 4 + 1] += 1;
+    for (let i = 0; i < 500; i++) w.data[i * 4 + 1] = w.data[i * 4 + 1]! + 1;
     const r = compareToReference(profile, w, zeros(500));
     expect(r.mode).toBe('calibrated');
     expect(r.calibration).toBe('bootstrap');
@@ -162,7 +162,7 @@ describe('calibrated compareToReference', () => {
     let holmAny = 0;
     for (let t = 0; t < 20; t++) {
       const w = normalRows(1000, 10, 200 + t);
-      for (let i = 0; i < w.rows; i++) for (let j = 0; j < 5; j++) w.data[i * 10 + j] += 0.1;
+      for (let i = 0; i < w.rows; i++) for (let j = 0; j < 5; j++) w.data[i * 10 + j] = w.data[i * 10 + j]! + 0.1;
       const r = compareToReference(profile, w, zeros(1000));
       if (r.featureDrift) holmAny++;
       else if (r.combined!.drifted) combinedOnly++;

@@ -94,7 +94,7 @@ function runBlock(
 
 export function benchDriftCalibration(ctx: BenchContext, resultsDir: string): Part {
   const refs = ctx.quick ? 3 : 6;
-  const perRef = ctx.quick ? 70 : 250;
+  const perRef = ctx.quick ? 50 : 250;
   const powerRefs = ctx.quick ? [2000] : REFERENCES;
   const t0 = Date.now();
   const faRows: Section['rows'] = [];

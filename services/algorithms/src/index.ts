@@ -53,3 +53,12 @@ export { holmAdjust, bonferroniAdjust, benjaminiHochbergAdjust } from './multite
 
 // The seeded PRNG the algorithms use, for callers that generate reproducible data (tests, demo, bench).
 export { mulberry32, irwinHallNormal, randomInt, type Rng } from './random.js';
+export {
+  persistentDrift,
+  checkPersistence,
+  DEFAULT_PERSISTENCE,
+  MAX_PERSISTENCE_WINDOWS,
+  type Persistence,
+  type PersistenceSettings,
+  type WindowSignals,
+} from './persistence.js';

@@ -93,9 +93,9 @@ function runBlock(
 }
 
 export function benchDriftCalibration(ctx: BenchContext, resultsDir: string): Part {
-  const refs = ctx.quick ? 3 : 6;
-  const perRef = ctx.quick ? 50 : 250;
-  const powerRefs = ctx.quick ? [2000] : REFERENCES;
+  const refs = ctx.quick ? 3 : 4;
+  const perRef = ctx.quick ? 50 : 100;
+  const powerRefs = ctx.quick ? [2000] : [2000, 5000];
   const t0 = Date.now();
   const faRows: Section['rows'] = [];
   let worst = { z: -Infinity, rate: 0, label: '' };

@@ -109,6 +109,9 @@ function normalRows(rows: number, cols: number, seed: number, rho = 0): Matrix {
 
 const zeros = (n: number) => new Float64Array(n);
 
+// The Monte Carlo tests below are CPU-bound (exact KS p-values); their timeouts are generous
+// because the machine running them may be shared, never because a timing is asserted.
+
 describe('calibrated compareToReference', () => {
   it('keeps the dataset false-alarm rate at the configured level on correlated features', () => {
     // 400 windows of 100 rows at falseAlarmRate 0.1: the earlier rule called ~90 % of them drifted.
@@ -123,7 +126,7 @@ describe('calibrated compareToReference', () => {
     // Expected at most 40 and 20; binomial SD 6 and 4.4: three SDs of slack.
     expect(dataset).toBeLessThanOrEqual(58);
     expect(feature).toBeLessThanOrEqual(33);
-  });
+  }, 180_000);
 
   it('reports p-values, adjusted p-values, effect sizes and the thresholds it used', () => {
     const profile = buildReferenceProfile(normalRows(3000, 4, 2), zeros(3000));
@@ -169,7 +172,7 @@ describe('calibrated compareToReference', () => {
     }
     expect(combinedOnly).toBeGreaterThan(5);
     expect(holmAny + combinedOnly).toBeGreaterThan(15);
-  });
+  }, 180_000);
 
   it('falls back to the per-feature test at the full rate for a profile without calibration', () => {
     const profile = buildReferenceProfile(normalRows(1000, 3, 5), zeros(1000), { calibration: false });

@@ -87,7 +87,7 @@ export function namedResult(result: DriftResult, featureNames: string[], persist
 /** The most features an event lists in detail; the stored report always has all of them. */
 const EVENT_FEATURES = 50;
 
-function eventPayload(
+export function eventPayload(
   result: DriftResult,
   names: string[],
   persistence: Persistence,

@@ -119,6 +119,7 @@ export function eventPayload(
     mode: result.mode,
     calibration: result.calibration,
     falseAlarmRate: result.thresholds.falseAlarmRate,
+    featureAlpha: result.thresholds.featureAlpha,
     combined: result.combined,
     features: result.features
       .filter((f) => f.drifted || f.flagged)

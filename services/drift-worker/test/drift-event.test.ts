@@ -59,6 +59,7 @@ describe('drift.detected payload', () => {
       persistentFeatures: ['a'],
       referenceRows: 600,
       falseAlarmRate: 0.01,
+      featureAlpha: 0.005,
       mode: 'calibrated',
       calibration: 'bootstrap',
     });

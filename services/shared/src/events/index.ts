@@ -87,6 +87,7 @@ export const payloadSchemas = {
     mode: z.enum(['calibrated', 'thresholds']).optional(),
     calibration: z.enum(['bootstrap', 'analytic', 'none']).optional(),
     falseAlarmRate: finite.optional(),
+    featureAlpha: finite.nullable().optional(),
     combined: z
       .object({
         statistic: finite,

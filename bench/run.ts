@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [--only=algorithms,stack]`: measures every figure of issue 8 side
+// `npm run bench [-- --quick] [--only=algorithms,drift,stack]`: measures every figure of issue 8 side
 // by side in one run and writes bench/results/latest.{json,md}. Brings up its own test-profile
 // stack on a dedicated port offset (40000 unless PYNOMALY_PORT_OFFSET is set) and tears it down.
 import { spawn } from 'node:child_process';
@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchDriftStatistics, benchGrowth, benchIsolationForest, type BenchContext, type Part } from './algorithms.js';
+import { benchDriftCalibration } from './drift-calibration.js';
 import { captureProfile, topFrames, topModules } from './lib/profile.js';
 import { ensureVenv } from './lib/python.js';
 import { machine, writeReport, type Report } from './lib/report.js';
@@ -109,6 +110,10 @@ async function main(): Promise<void> {
           await profile(f.name, (nodeArgs) => runNode(nodeArgs, join(here, 'profile-target.ts'), [target]), target, 7);
         }
       }
+    }
+    if (want('drift')) {
+      const python = ensureVenv(log);
+      add(benchDriftCalibration({ quick, tmp, python, log }, join(here, 'results')));
     }
     if (want('stack')) {
       try {

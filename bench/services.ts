@@ -6,7 +6,7 @@ import autocannon from 'autocannon';
 import YAML from 'yaml';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
-import { gaussian, mulberry32 } from '@pynomaly/algorithms';
+import { DEFAULT_PERSISTENCE, gaussian, mulberry32 } from '@pynomaly/algorithms';
 import { CONSUMER_GROUPS, eventHeaders, makeEvent, topicNames } from '@pynomaly/shared';
 import type { Part } from './algorithms.js';
 import type { Figure, Section } from './lib/report.js';
@@ -498,7 +498,8 @@ export async function benchAlertLatency(sc: StackContext, d: Trained, root: stri
   const floor = alertFloor(root);
   const windowSize = Number(process.env.DRIFT_WINDOW_SIZE ?? 500);
   const t0 = Date.now();
-  for (let k = 0; k < windowSize / 100; k++) {
+  // DataDriftDetected needs the drift to persist: `required` windows of drifted rows.
+  for (let k = 0; k < (DEFAULT_PERSISTENCE.required * windowSize) / 100; k++) {
     await client.ok('POST', `/api/v1/detectors/${d.detectorId}/detect`, {
       rows: gaussRows(100, 9000 + k, 3),
     });

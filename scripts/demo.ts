@@ -12,7 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gaussian, mulberry32 } from '@pynomaly/algorithms';
+import { DEFAULT_PERSISTENCE, gaussian, mulberry32 } from '@pynomaly/algorithms';
 import { ApiClient } from '../testkit/api-client.js';
 
 const API = process.env.PYNOMALY_API_URL ?? 'http://127.0.0.1:8000';
@@ -148,9 +148,12 @@ async function main(): Promise<void> {
       `datasetDrift=${normal.report.datasetDrift}, driftShare=${normal.report.driftShare.toFixed(2)}`,
   );
 
+  // DataDriftDetected needs the drift to persist: 2 drifted windows of the last 3 by default.
   let drifted = await streamUntilReport(detector.id, rand, 1, normal.report.windowIndex);
-  while (!drifted.report.datasetDrift) {
+  let driftedWindows = drifted.report.datasetDrift ? 1 : 0;
+  while (driftedWindows < DEFAULT_PERSISTENCE.required) {
     drifted = await streamUntilReport(detector.id, rand, 1, drifted.report.windowIndex);
+    if (drifted.report.datasetDrift) driftedWindows++;
   }
   log(
     `drifted traffic: ${drifted.sent} rows, ${drifted.anomalies} flagged; drift report window ${drifted.report.windowIndex}: ` +

@@ -14,21 +14,29 @@ export const seededRandom = mulberry32;
  * Rows of the four features. Drifted rows move every feature's mean by several standard
  * deviations and widen it, so both the per-feature tests and the score distribution see it.
  */
-export function makeRows(n: number, rand: () => number, drifted = false): number[][] {
+export function makeRows(n: number, rand: () => number, drifted = false, shift?: FeatureShift): number[][] {
   const rows: number[][] = [];
   for (let i = 0; i < n; i++) {
     const z = [gaussian(rand), gaussian(rand), gaussian(rand), gaussian(rand)];
-    const shift = drifted ? 3 : 0;
+    const mean = drifted ? 3 : 0;
     const scale = drifted ? 2 : 1;
-    rows.push([
-      50 + 10 * (z[0]! * scale + shift),
-      120 + 20 * (z[1]! * scale + shift) + 5 * z[0]!,
-      0.02 + 0.005 * (z[2]! * scale + shift),
-      10 + 3 * (z[3]! * scale + shift),
-    ]);
+    const row = [
+      50 + 10 * (z[0]! * scale + mean),
+      120 + 20 * (z[1]! * scale + mean) + 5 * z[0]!,
+      0.02 + 0.005 * (z[2]! * scale + mean),
+      10 + 3 * (z[3]! * scale + mean),
+    ];
+    if (shift) row[shift.feature] = row[shift.feature]! + shift.sigma * FEATURE_SD[shift.feature]!;
+    rows.push(row);
   }
   return rows;
 }
+
+/** Standard deviation of each feature of normal rows (latency_ms also carries 5 × cpu's noise). */
+export const FEATURE_SD = [10, Math.sqrt(20 ** 2 + 5 ** 2), 0.005, 3] as const;
+
+/** Moves one feature's mean by `sigma` of its standard deviations, leaving the others alone. */
+export type FeatureShift = { feature: number; sigma: number };
 
 export interface TrainedDetector {
   datasetId: string;
@@ -39,18 +47,9 @@ export interface TrainedDetector {
   trainTraceId: string;
 }
 
-/**
- * Drift thresholds for small windows (the test profile evaluates every 200 rows). With the
- * service defaults (Evidently's), a reference of more than 1000 rows is compared by normalised
- * Wasserstein distance against 0.1, which a 200-row window of *normal* rows exceeds now and then,
- * so normal traffic would sometimes report drift. Kolmogorov-Smirnov at p < 0.001 keeps normal
- * windows quiet and still flags the shifted rows (p around 1e-80).
- */
-export const SMALL_WINDOW_DRIFT_THRESHOLDS = { sizeCutoff: 1_000_000, ksPValue: 0.001 } as const;
-
 export interface SetupOptions {
   name?: string;
-  /** The detector's drift thresholds (default: SMALL_WINDOW_DRIFT_THRESHOLDS). */
+  /** The detector's drift settings (default: none, the calibrated decision at its defaults). */
   driftThresholds?: Record<string, number>;
   trainingRows?: number;
   seed?: number;
@@ -90,7 +89,7 @@ export async function trainDetector(api: ApiClient, opts: SetupOptions = {}): Pr
     datasetId: ds.body.id,
     algorithm,
     parameters: algorithm === 'isolation_forest' ? { nEstimators: 100, seed: opts.seed ?? 1 } : {},
-    driftThresholds: opts.driftThresholds ?? SMALL_WINDOW_DRIFT_THRESHOLDS,
+    driftThresholds: opts.driftThresholds ?? {},
   });
   const train = await api.expect<Job>(202, 'POST', `/api/v1/detectors/${det.body.id}/train`, {});
   const job = await waitForJob(api, train.body.id, opts.jobTimeoutMs ?? 120_000);
@@ -111,6 +110,8 @@ export interface StreamOptions {
   rate: number;
   seconds: number;
   drifted?: boolean;
+  /** Shift one feature only (applied on top of `drifted`). */
+  shift?: FeatureShift;
   /** Rows per detect request; by default about 4 requests a second. */
   batchSize?: number;
   seed?: number;
@@ -173,7 +174,7 @@ export async function streamRows(api: ApiClient, detectorId: string, opts: Strea
     const due = start + i * intervalMs;
     if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
     while (inFlight.size >= (opts.concurrency ?? 8)) await Promise.race(inFlight);
-    const rows = makeRows(batch, rand, opts.drifted);
+    const rows = makeRows(batch, rand, opts.drifted, opts.shift);
     const at = Date.now();
     counts.requestsSent += 1;
     counts.rowsSent += rows.length;

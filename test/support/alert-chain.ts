@@ -1,10 +1,12 @@
-// The alert chain on the live stack: one window of drifted rows makes DataDriftDetected fire in
-// Prometheus, Alertmanager delivers it to the API webhook, and GET /api/v1/alerts lists it; one
-// window of normal rows then resolves it. Each step's time is recorded.
+// The alert chain on the live stack: drifted rows for as many windows as the persistence rule
+// needs (2 of the last 3 by default) make DataDriftDetected fire in Prometheus, Alertmanager
+// delivers it to the API webhook, and GET /api/v1/alerts lists it; normal rows for the windows it
+// takes to clear (2 by default) then resolve it. Each step's time is recorded.
 //
 // The floor is configuration: the API scrape (15 s) and rule evaluation (15 s), the rule's
 // `for: 1m`, the route's group_wait (30 s); the resolved notice leaves Alertmanager at the group's
 // next flush, group_interval (5 min) after the firing one.
+import { DEFAULT_PERSISTENCE } from '@pynomaly/algorithms';
 import type { Endpoints } from '../../compose/local/stack.js';
 import type { ApiClient, AlertItem } from '../../testkit/api-client.js';
 import { promAlerts } from './observe.js';
@@ -38,10 +40,17 @@ export async function alertChain(
 ): Promise<AlertChain> {
   const WINDOW = Number(process.env.DRIFT_WINDOW_SIZE ?? 200);
   const id = detector.detectorId;
-  // Exactly one window of drifted rows: the latest report, hence the gauge, then says "drift".
-  const drifted = await streamRows(api, id, { rate: 100, seconds: WINDOW / 100, drifted: true, seed: 11 });
+  // Exactly `required` windows of drifted rows: the latest report then says the drift persisted.
+  const { windows, required } = DEFAULT_PERSISTENCE;
+  const drifted = await streamRows(api, id, {
+    rate: 100,
+    seconds: (required * WINDOW) / 100,
+    drifted: true,
+    seed: 11,
+  });
   log(`alert chain: drifted rows ${describeCounts(drifted)}`);
-  if (drifted.rowsAccepted !== WINDOW) throw new Error(`drifted rows not all accepted: ${describeCounts(drifted)}`);
+  if (drifted.rowsAccepted !== required * WINDOW)
+    throw new Error(`drifted rows not all accepted: ${describeCounts(drifted)}`);
   const t0 = drifted.firstSentAt;
   const reports = await eventually(
     'a drifted report',
@@ -87,7 +96,8 @@ export async function alertChain(
   );
   const deliveredAt = Date.now();
 
-  const normal = await streamRows(api, id, { rate: 100, seconds: WINDOW / 100, seed: 12 });
+  // Clears once fewer than `required` of the last `windows` windows drifted.
+  const normal = await streamRows(api, id, { rate: 100, seconds: ((windows - required + 1) * WINDOW) / 100, seed: 12 });
   log(`alert chain: normal rows ${describeCounts(normal)}`);
   const resolvedInPrometheusAt = await eventually(
     'DataDriftDetected gone from Prometheus',

@@ -7,18 +7,19 @@ export default function drift(): DashboardBody {
   return {
     title: 'Pynomaly / Drift',
     description:
-      'Latest drift report per detector and feature (PSI, KS, normalised Wasserstein), and the drift worker itself.',
+      'Latest drift report per detector and feature (calibrated decision: Holm-corrected KS p-values, effect sizes, PSI; docs/drift.md), and the drift worker itself.',
     perDetector: true,
     panels: [
       timeseries({
         title: 'Dataset drift',
-        description: '1 when the latest report says the dataset drifted (share of drifted features at least 50 %).',
+        description:
+          '1 when dataset drift persisted: the calibrated dataset test fired in k of the last m windows (default 2 of 3).',
         unit: 'bool',
         queries: [q(`pynomaly_drift_detected{${ENV_DET}}`, '{{detector_id}}')],
       }),
       timeseries({
         title: 'Drift share',
-        description: 'Share of features drifted in the latest report.',
+        description: 'Share of features named by the Benjamini–Hochberg list (q ≤ featureFdr) in the latest report.',
         unit: 'percentunit',
         min: 0,
         queries: [q(`pynomaly_drift_share{${ENV_DET}}`, '{{detector_id}}')],
@@ -31,9 +32,28 @@ export default function drift(): DashboardBody {
       }),
       timeseries({
         title: 'KS p-value per feature',
-        description: 'Two-sample Kolmogorov–Smirnov p-value; < 0.05 means drift (windows up to 1000 rows).',
+        description: 'Two-sample Kolmogorov–Smirnov p-value of the window against the reference sample (raw).',
         unit: 'none',
         queries: [score('ks_pvalue')],
+      }),
+      timeseries({
+        title: 'Holm-adjusted p-value per feature',
+        description: 'A feature drifts when this is ≤ falseAlarmRate / 2 (0.005 by default).',
+        unit: 'none',
+        queries: [score('p_value_holm')],
+      }),
+      timeseries({
+        title: 'Persistent feature drift (effect, σ)',
+        description:
+          'Effect size (max of |mean shift| and Wasserstein, in reference std) of features drifted in k of the last m windows; 0 otherwise. FeatureDriftDetected fires above 0.',
+        unit: 'none',
+        queries: [q(`pynomaly_drift_feature_drift_sigma{${ENV_DET}}`, '{{detector_id}} {{feature}}')],
+      }),
+      timeseries({
+        title: 'Mean shift per feature (σ)',
+        description: '(window mean − reference mean) / reference std.',
+        unit: 'none',
+        queries: [score('mean_shift_sigma')],
       }),
       timeseries({
         title: 'KS statistic per feature',
@@ -43,7 +63,7 @@ export default function drift(): DashboardBody {
       }),
       timeseries({
         title: 'Normalised Wasserstein per feature',
-        description: 'Wasserstein-1 over the reference std; ≥ 0.1 means drift (windows over 1000 rows).',
+        description: 'Wasserstein-1 over the reference std: an effect size (0.2 small, 0.5 medium, 0.8 large).',
         unit: 'none',
         queries: [score('wasserstein_normalized')],
       }),

@@ -1,46 +1,83 @@
 /**
- * Drift of a scored window against a reference profile (DESIGN §3, Evidently's defaults):
- * - per feature: PSI (bands <0.1 none, 0.1–0.25 moderate, >0.25 major), KS statistic and p-value,
- *   Wasserstein-1 divided by the reference std (floored at 0.001 like Evidently);
- * - a feature drifts when KS p < 0.05 if the reference has <= 1000 rows, otherwise when the
- *   normalised Wasserstein >= 0.1 (KS p-values become meaninglessly small on large samples);
- * - the data set drifts when >= 50 % of its features drift;
- * - the anomaly-score distribution is judged by the same rule, and the anomaly rate drifts when
- *   it moves by at least `anomalyRateDelta` (absolute) from the training rate.
- * Every threshold can be overridden.
+ * Drift of a window of rows against a reference profile: a pure function of (profile, window rows,
+ * window scores, settings), so evaluating windows one by one or in batches gives the same reports.
+ *
+ * Calibrated decision (default; docs/drift.md): the user picks `falseAlarmRate` α, the chance that a
+ * window of unchanged data is called drifted, and it holds at every window and reference size.
+ * - Per feature: two-sample KS test of the window against the reference sample (exact p-value as
+ *   scipy computes it). A feature *drifts* when its Holm-adjusted p-value is <= α/2 (feature-level
+ *   family-wise false alarms <= α/2 under any correlation). The report also names the features
+ *   with a Benjamini–Hochberg q-value <= `featureFdr` (`flagged`, the share is `driftShare`).
+ * - Dataset: the sum over features of the two-sample Cramér–von Mises statistics, compared with its
+ *   null distribution bootstrapped from the reference sample at training time (calibration.ts),
+ *   at level α/2. Summing evidence catches diffuse shifts no single feature shows. The dataset
+ *   drifts when a feature drifts or the sum exceeds its critical value (union bound: <= α).
+ *   Profiles without a calibration (trained before it existed) use the per-feature test at α.
+ * - Scores: the same KS test on the anomaly scores, at level α on its own.
+ * Raw thresholds (legacy rule, Evidently's defaults): set any of `ksPValue`, `wassersteinNormalized`,
+ * `sizeCutoff`, `driftShare` and features drift by KS p < ksPValue (reference <= sizeCutoff rows) or
+ * normalised Wasserstein >= wassersteinNormalized, the data set when >= driftShare of them drift.
+ * Effect sizes are always reported: mean shift and Wasserstein-1 in reference standard deviations, PSI.
  */
+import { combinationPValue, combinationThreshold, type DriftCalibration } from './calibration.js';
+import { cvmTwoSampleSorted } from './cvm.js';
 import { ksTwoSampleSorted } from './ks.js';
 import { assertFinite, assertMatrix, column, type Matrix } from './matrix.js';
+import { benjaminiHochbergAdjust, holmAdjust } from './multitest.js';
 import type { DistributionProfile, ReferenceProfile } from './profile.js';
 import { psi, type PsiBand } from './psi.js';
 import { sortedCopy } from './quantile.js';
 import { wasserstein1Sorted } from './wasserstein.js';
 
-export type DriftThresholds = {
-  ksPValue: number;
-  wassersteinNormalized: number;
-  /** Reference sizes up to this use KS, larger ones Wasserstein. */
-  sizeCutoff: number;
-  driftShare: number;
+export type DriftSettings = {
+  /** Chance that a window of unchanged data is called drifted (dataset level), per window. */
+  falseAlarmRate: number;
+  /** False discovery rate of the per-feature list (`flagged`, `driftShare`). */
+  featureFdr: number;
   psiModerate: number;
   psiMajor: number;
   anomalyRateDelta: number;
+  /** Raw thresholds: setting any of these four switches to the legacy rule. */
+  ksPValue?: number;
+  wassersteinNormalized?: number;
+  sizeCutoff?: number;
+  driftShare?: number;
 };
 
-export const DEFAULT_DRIFT_THRESHOLDS: Readonly<DriftThresholds> = Object.freeze({
-  ksPValue: 0.05,
-  wassersteinNormalized: 0.1,
-  sizeCutoff: 1000,
-  driftShare: 0.5,
+/** Kept for callers of the earlier name. */
+export type DriftThresholds = DriftSettings;
+
+export const DEFAULT_DRIFT_SETTINGS: Readonly<DriftSettings> = Object.freeze({
+  falseAlarmRate: 0.01,
+  featureFdr: 0.05,
   psiModerate: 0.1,
   psiMajor: 0.25,
   anomalyRateDelta: 0.05,
 });
 
+/** Bounds of falseAlarmRate: the calibration's stored tail covers levels down to 1/2000 per half. */
+export const MIN_FALSE_ALARM_RATE = 0.001;
+export const MAX_FALSE_ALARM_RATE = 0.1;
+
+/** Defaults of the legacy raw-threshold rule (Evidently's). */
+export const LEGACY_THRESHOLDS = Object.freeze({
+  ksPValue: 0.05,
+  wassersteinNormalized: 0.1,
+  sizeCutoff: 1000,
+  driftShare: 0.5,
+});
+
 /** Evidently's floor for the reference std when normalising Wasserstein. */
 export const WASSERSTEIN_STD_FLOOR = 0.001;
 
+/** Effect bands on max(|mean shift|, Wasserstein) in reference standard deviations (Cohen's d bands). */
+export type EffectSize = 'negligible' | 'small' | 'medium' | 'large';
+export const EFFECT_BANDS = Object.freeze({ small: 0.2, medium: 0.5, large: 0.8 });
+
 export type DriftMethod = 'ks' | 'wasserstein';
+export type DriftMode = 'calibrated' | 'thresholds';
+/** bootstrap: the combination test's null was calibrated at training; analytic: per-feature KS only. */
+export type DriftCalibrationKind = 'bootstrap' | 'analytic' | 'none';
 
 export type DistributionDrift = {
   psi: number;
@@ -48,34 +85,79 @@ export type DistributionDrift = {
   ksStatistic: number;
   ksPValue: number;
   wasserstein: number;
+  /** Wasserstein-1 in reference standard deviations. */
   wassersteinNormalized: number;
+  /** (window mean − reference mean) in reference standard deviations. */
+  meanShiftSigma: number;
+  effectSize: EffectSize;
   method: DriftMethod;
   drifted: boolean;
 };
 
-export type FeatureDrift = DistributionDrift & { feature: number };
+export type FeatureDrift = DistributionDrift & {
+  feature: number;
+  /** Cramér–von Mises two-sample statistic (its term in the combination). */
+  cvm: number;
+  pValueHolm: number;
+  qValue: number;
+  /** Benjamini–Hochberg: q-value <= featureFdr. */
+  flagged: boolean;
+};
 
 export type AnomalyRateDrift = { reference: number; current: number; delta: number; drifted: boolean };
+
+export type CombinedDrift = {
+  statistic: number;
+  pValue: number;
+  /** The p-value is only known to be at least `pValue` (below the stored tail). */
+  pValueCensored: boolean;
+  threshold: number;
+  drifted: boolean;
+};
+
+export type AppliedThresholds = DriftSettings & {
+  /** Holm level for the per-feature test. */
+  featureAlpha: number | null;
+  /** Level of the combination test, and its critical value. */
+  combinedAlpha: number | null;
+  combinedThreshold: number | null;
+  scoreAlpha: number | null;
+};
 
 export type DriftResult = {
   windowSize: number;
   referenceRows: number;
+  /** Rows of the reference sample the window is tested against. */
+  referenceSampleRows: number;
+  mode: DriftMode;
+  calibration: DriftCalibrationKind;
   method: DriftMethod;
   features: FeatureDrift[];
+  /** Features that drifted (feature-level decision). */
   driftedFeatures: number;
+  /** Share of features flagged by Benjamini–Hochberg (calibrated) or drifted (thresholds). */
   driftShare: number;
+  featureDrift: boolean;
   datasetDrift: boolean;
+  combined: CombinedDrift | null;
   score: DistributionDrift;
   anomalyRate: AnomalyRateDrift | null;
-  thresholds: DriftThresholds;
+  thresholds: AppliedThresholds;
 };
 
 export function psiBand(
   value: number,
-  t: Pick<DriftThresholds, 'psiModerate' | 'psiMajor'> = DEFAULT_DRIFT_THRESHOLDS,
+  t: Pick<DriftSettings, 'psiModerate' | 'psiMajor'> = DEFAULT_DRIFT_SETTINGS,
 ): PsiBand {
   if (value < t.psiModerate) return 'none';
   return value <= t.psiMajor ? 'moderate' : 'major';
+}
+
+export function effectSize(meanShiftSigma: number, wassersteinSigma: number): EffectSize {
+  const e = Math.max(Math.abs(meanShiftSigma), wassersteinSigma);
+  if (e >= EFFECT_BANDS.large) return 'large';
+  if (e >= EFFECT_BANDS.medium) return 'medium';
+  return e >= EFFECT_BANDS.small ? 'small' : 'negligible';
 }
 
 // The drift worker compares many windows against one profile: sort each reference sample once.
@@ -90,20 +172,21 @@ function sortedSample(ref: DistributionProfile): Float64Array {
   return s;
 }
 
-function compareDistribution(
-  ref: DistributionProfile,
-  current: Float64Array,
-  method: DriftMethod,
-  t: DriftThresholds,
-): DistributionDrift {
+type Measured = Omit<DistributionDrift, 'method' | 'drifted'> & { cvm: number };
+
+function measure(ref: DistributionProfile, current: Float64Array, t: DriftSettings): Measured {
   if (ref.sample.length === 0) throw new RangeError('reference profile has an empty sample');
   const sample = sortedSample(ref);
   const cur = sortedCopy(current);
   const p = psi(ref.cuts, ref.fractions, current);
   const ks = ksTwoSampleSorted(sample, cur);
   const w = wasserstein1Sorted(sample, cur);
-  const wn = w / Math.max(ref.std, WASSERSTEIN_STD_FLOOR);
-  const drifted = method === 'ks' ? ks.pValue < t.ksPValue : wn >= t.wassersteinNormalized;
+  const sd = Math.max(ref.std, WASSERSTEIN_STD_FLOOR);
+  let mean = 0;
+  for (let i = 0; i < cur.length; i++) mean += cur[i]!;
+  mean /= cur.length;
+  const meanShiftSigma = (mean - ref.mean) / sd;
+  const wn = w / sd;
   return {
     psi: p,
     psiBand: psiBand(p, t),
@@ -111,17 +194,31 @@ function compareDistribution(
     ksPValue: ks.pValue,
     wasserstein: w,
     wassersteinNormalized: wn,
-    method,
-    drifted,
+    meanShiftSigma,
+    effectSize: effectSize(meanShiftSigma, wn),
+    cvm: cvmTwoSampleSorted(sample, cur),
   };
 }
 
-export function compareToReference(
-  profile: ReferenceProfile,
-  window: Matrix,
-  windowScores: Float64Array,
-  thresholds: Partial<DriftThresholds> = {},
-): DriftResult {
+function usesRawThresholds(s: Partial<DriftSettings>): boolean {
+  return (
+    s.ksPValue !== undefined ||
+    s.wassersteinNormalized !== undefined ||
+    s.sizeCutoff !== undefined ||
+    s.driftShare !== undefined
+  );
+}
+
+function checkSettings(t: DriftSettings): void {
+  if (!(t.falseAlarmRate >= MIN_FALSE_ALARM_RATE && t.falseAlarmRate <= MAX_FALSE_ALARM_RATE))
+    throw new RangeError(
+      `falseAlarmRate must be in [${MIN_FALSE_ALARM_RATE}, ${MAX_FALSE_ALARM_RATE}], got ${t.falseAlarmRate}`,
+    );
+  if (!(t.featureFdr > 0 && t.featureFdr < 1))
+    throw new RangeError(`featureFdr must be in (0, 1), got ${t.featureFdr}`);
+}
+
+function checkWindow(profile: ReferenceProfile, window: Matrix, windowScores: Float64Array): void {
   assertMatrix(window, 'drift window');
   if (window.rows < 1) throw new RangeError('drift window must have at least one row');
   if (window.cols !== profile.features.length) {
@@ -134,32 +231,117 @@ export function compareToReference(
     throw new RangeError(`drift window: expected ${window.rows} scores, got ${windowScores?.length}`);
   }
   assertFinite(windowScores, 'drift window scores');
-  const t: DriftThresholds = { ...DEFAULT_DRIFT_THRESHOLDS, ...thresholds };
-  const method: DriftMethod = profile.rows <= t.sizeCutoff ? 'ks' : 'wasserstein';
-  const features: FeatureDrift[] = profile.features.map((f, j) => ({
-    feature: j,
-    ...compareDistribution(f, column(window, j), method, t),
-  }));
-  const driftedFeatures = features.filter((f) => f.drifted).length;
-  const driftShare = driftedFeatures / features.length;
-  let anomalyRate: AnomalyRateDrift | null = null;
-  if (profile.threshold !== null && profile.anomalyRate !== null) {
-    let above = 0;
-    for (let i = 0; i < windowScores.length; i++) if (windowScores[i]! > profile.threshold) above++;
-    const current = above / windowScores.length;
-    const delta = current - profile.anomalyRate;
-    anomalyRate = { reference: profile.anomalyRate, current, delta, drifted: Math.abs(delta) >= t.anomalyRateDelta };
-  }
-  return {
+}
+
+function anomalyRateDrift(profile: ReferenceProfile, scores: Float64Array, t: DriftSettings): AnomalyRateDrift | null {
+  if (profile.threshold === null || profile.anomalyRate === null) return null;
+  let above = 0;
+  for (let i = 0; i < scores.length; i++) if (scores[i]! > profile.threshold) above++;
+  const current = above / scores.length;
+  const delta = current - profile.anomalyRate;
+  return { reference: profile.anomalyRate, current, delta, drifted: Math.abs(delta) >= t.anomalyRateDelta };
+}
+
+/** A stored calibration usable at this level, or null (old profile, or a level beyond its tail). */
+function usableCalibration(profile: ReferenceProfile, alpha: number): DriftCalibration | null {
+  const c = profile.calibration;
+  if (!c || c.statistic !== 'cvm_sum' || c.tail.length === 0) return null;
+  return alpha <= c.tail.length / c.draws ? c : null;
+}
+
+export function compareToReference(
+  profile: ReferenceProfile,
+  window: Matrix,
+  windowScores: Float64Array,
+  settings: Partial<DriftSettings> = {},
+): DriftResult {
+  checkWindow(profile, window, windowScores);
+  const t: DriftSettings = { ...DEFAULT_DRIFT_SETTINGS, ...settings };
+  checkSettings(t);
+  const measured = profile.features.map((f, j) => measure(f, column(window, j), t));
+  const scoreM = measure(profile.scores, windowScores, t);
+  const holm = holmAdjust(measured.map((m) => m.ksPValue));
+  const bh = benjaminiHochbergAdjust(measured.map((m) => m.ksPValue));
+  const base = {
     windowSize: window.rows,
     referenceRows: profile.rows,
-    method,
+    referenceSampleRows: profile.sampleSize,
+    anomalyRate: anomalyRateDrift(profile, windowScores, t),
+  };
+  if (usesRawThresholds(settings)) {
+    const raw = { ...LEGACY_THRESHOLDS, ...t };
+    const method: DriftMethod = profile.rows <= raw.sizeCutoff ? 'ks' : 'wasserstein';
+    const judge = (m: Measured) =>
+      method === 'ks' ? m.ksPValue < raw.ksPValue : m.wassersteinNormalized >= raw.wassersteinNormalized;
+    const features: FeatureDrift[] = measured.map(({ cvm, ...m }, j) => ({
+      feature: j,
+      ...m,
+      method,
+      drifted: judge(measured[j]!),
+      cvm,
+      pValueHolm: holm[j]!,
+      qValue: bh[j]!,
+      flagged: bh[j]! <= t.featureFdr,
+    }));
+    const driftedFeatures = features.filter((f) => f.drifted).length;
+    const driftShare = driftedFeatures / features.length;
+    const { cvm: _cvm, ...score } = scoreM;
+    return {
+      ...base,
+      mode: 'thresholds',
+      calibration: 'none',
+      method,
+      features,
+      driftedFeatures,
+      driftShare,
+      featureDrift: driftedFeatures > 0,
+      datasetDrift: driftShare >= raw.driftShare,
+      combined: null,
+      score: { ...score, method, drifted: judge(scoreM) },
+      thresholds: { ...raw, featureAlpha: null, combinedAlpha: null, combinedThreshold: null, scoreAlpha: null },
+    };
+  }
+  const alpha = t.falseAlarmRate;
+  const cal = usableCalibration(profile, alpha / 2);
+  const featureAlpha = cal ? alpha / 2 : alpha;
+  const features: FeatureDrift[] = measured.map(({ cvm, ...m }, j) => ({
+    feature: j,
+    ...m,
+    method: 'ks',
+    drifted: holm[j]! <= featureAlpha,
+    cvm,
+    pValueHolm: holm[j]!,
+    qValue: bh[j]!,
+    flagged: bh[j]! <= t.featureFdr,
+  }));
+  let combined: CombinedDrift | null = null;
+  if (cal) {
+    const statistic = measured.reduce((s, m) => s + m.cvm, 0);
+    const p = combinationPValue(cal, statistic);
+    const threshold = combinationThreshold(cal, alpha / 2);
+    combined = { statistic, pValue: p.pValue, pValueCensored: p.censored, threshold, drifted: statistic > threshold };
+  }
+  const driftedFeatures = features.filter((f) => f.drifted).length;
+  const featureDrift = driftedFeatures > 0;
+  const { cvm: _cvm, ...score } = scoreM;
+  return {
+    ...base,
+    mode: 'calibrated',
+    calibration: cal ? 'bootstrap' : 'analytic',
+    method: 'ks',
     features,
     driftedFeatures,
-    driftShare,
-    datasetDrift: driftShare >= t.driftShare,
-    score: compareDistribution(profile.scores, windowScores, method, t),
-    anomalyRate,
-    thresholds: t,
+    driftShare: features.filter((f) => f.flagged).length / features.length,
+    featureDrift,
+    datasetDrift: featureDrift || (combined?.drifted ?? false),
+    combined,
+    score: { ...score, method: 'ks', drifted: scoreM.ksPValue <= alpha },
+    thresholds: {
+      ...t,
+      featureAlpha,
+      combinedAlpha: cal ? alpha / 2 : null,
+      combinedThreshold: combined?.threshold ?? null,
+      scoreAlpha: alpha,
+    },
   };
 }

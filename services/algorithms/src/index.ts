@@ -23,18 +23,37 @@ export {
 export {
   compareToReference,
   psiBand,
-  DEFAULT_DRIFT_THRESHOLDS,
+  effectSize,
+  DEFAULT_DRIFT_SETTINGS,
+  LEGACY_THRESHOLDS,
+  EFFECT_BANDS,
+  MIN_FALSE_ALARM_RATE,
+  MAX_FALSE_ALARM_RATE,
   WASSERSTEIN_STD_FLOOR,
+  type DriftSettings,
   type DriftThresholds,
   type DriftResult,
   type DistributionDrift,
   type FeatureDrift,
   type AnomalyRateDrift,
+  type CombinedDrift,
+  type AppliedThresholds,
   type DriftMethod,
+  type DriftMode,
+  type EffectSize,
 } from './drift.js';
+export {
+  calibrateCombination,
+  combinationPValue,
+  combinationThreshold,
+  type DriftCalibration,
+  type CalibrationOptions,
+} from './calibration.js';
+export { cvmTwoSampleSorted } from './cvm.js';
+export { holmAdjust, bonferroniAdjust, benjaminiHochbergAdjust } from './multitest.js';
 
 // The seeded PRNG the algorithms use, for callers that generate reproducible data (tests, demo, bench).
-export { gaussian, mulberry32, type Rng } from './random.js';
+export { gaussian, irwinHallNormal, mulberry32, randomInt, type Rng } from './random.js';
 export {
   estimateTrainingCost,
   GROW_STEP_WEIGHT,
@@ -43,3 +62,12 @@ export {
   type TrainingAlgorithm,
   type TrainingCost,
 } from './cost.js';
+export {
+  persistentDrift,
+  checkPersistence,
+  DEFAULT_PERSISTENCE,
+  MAX_PERSISTENCE_WINDOWS,
+  type Persistence,
+  type PersistenceSettings,
+  type WindowSignals,
+} from './persistence.js';

@@ -2,9 +2,11 @@
  * Reference profile: what the drift worker keeps from training so it can compare later windows
  * without the training data. Per feature: PSI cut points and bin shares (computed on all rows),
  * mean/std, and a bounded seeded sample (row-aligned across features) for KS and Wasserstein;
- * the same for the anomaly scores; and the training anomaly rate at the model threshold.
+ * the same for the anomaly scores; the training anomaly rate at the model threshold; and the
+ * bootstrap null of the dataset-level drift statistic (calibration.ts), computed once here.
  * Plain JSON: numbers and arrays only.
  */
+import { calibrateCombination, type CalibrationOptions, type DriftCalibration } from './calibration.js';
 import { assertFinite, assertMatrix, column, type Matrix } from './matrix.js';
 import { binFractions, quantileCuts } from './psi.js';
 import { sortedCopy } from './quantile.js';
@@ -37,9 +39,18 @@ export type ReferenceProfile = {
   threshold: number | null;
   /** Share of training rows scored above the threshold, or null without a threshold. */
   anomalyRate: number | null;
+  /** Null distribution of the dataset-level combination statistic (absent in older profiles). */
+  calibration?: DriftCalibration;
 };
 
-export type ReferenceProfileOptions = { bins?: number; sampleSize?: number; seed?: number; threshold?: number };
+export type ReferenceProfileOptions = {
+  bins?: number;
+  sampleSize?: number;
+  seed?: number;
+  threshold?: number;
+  /** Bootstrap calibration of the dataset-level drift test; false skips it (analytic fallback). */
+  calibration?: CalibrationOptions | false;
+};
 
 function describe(values: Float64Array, sampleIdx: Int32Array, bins: number): DistributionProfile {
   const sorted = sortedCopy(values);
@@ -97,7 +108,7 @@ export function buildReferenceProfile(
     for (let i = 0; i < scores.length; i++) if (scores[i]! > threshold) above++;
     anomalyRate = above / scores.length;
   }
-  return {
+  const profile: ReferenceProfile = {
     version: 1,
     rows: x.rows,
     bins,
@@ -108,4 +119,11 @@ export function buildReferenceProfile(
     threshold,
     anomalyRate,
   };
+  if (opts.calibration !== false && k >= 2) {
+    profile.calibration = calibrateCombination(
+      features.map((f) => f.sample),
+      opts.calibration ?? {},
+    );
+  }
+  return profile;
 }

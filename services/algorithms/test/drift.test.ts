@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import {
   buildReferenceProfile,
   compareToReference,
-  DEFAULT_DRIFT_THRESHOLDS,
+  DEFAULT_DRIFT_SETTINGS,
+  LEGACY_THRESHOLDS,
   fitIsolationForest,
   ksTwoSample,
   psi,
@@ -201,14 +202,20 @@ describe('reference profile', () => {
 describe('compareToReference', () => {
   it('finds no drift in fresh data from the training distribution', () => {
     const r = compareToReference(profile, fresh, scoreIsolationForest(model, fresh));
-    expect(r.method).toBe('wasserstein');
+    expect(r.mode).toBe('calibrated');
+    expect(r.method).toBe('ks');
     expect(r.windowSize).toBe(500);
     expect(r.driftedFeatures).toBe(0);
     expect(r.datasetDrift).toBe(false);
     expect(r.score.drifted).toBe(false);
     expect(r.anomalyRate!.drifted).toBe(false);
     for (const f of r.features) expect(f.psiBand).toBe('none');
-    expect(r.thresholds).toEqual(DEFAULT_DRIFT_THRESHOLDS);
+    expect(r.thresholds).toMatchObject(DEFAULT_DRIFT_SETTINGS);
+    expect(r.featureDrift).toBe(false);
+    // The earlier raw rule (Evidently's defaults) is still available on request.
+    const raw = compareToReference(profile, fresh, scoreIsolationForest(model, fresh), LEGACY_THRESHOLDS);
+    expect(raw.mode).toBe('thresholds');
+    expect(raw.method).toBe('wasserstein');
   });
 
   it('flags shifted features, the data set, the score distribution and the anomaly rate', () => {
@@ -222,7 +229,7 @@ describe('compareToReference', () => {
     expect(r.score.drifted).toBe(true);
     expect(r.anomalyRate!.current).toBeGreaterThan(r.anomalyRate!.reference + 0.05);
     expect(r.anomalyRate!.drifted).toBe(true);
-    // Thresholds can be overridden per detector.
+    // Raw thresholds can be set per detector.
     expect(
       compareToReference(profile, drifted, scoreIsolationForest(model, drifted), { driftShare: 0.75 }).datasetDrift,
     ).toBe(false);
@@ -235,15 +242,15 @@ describe('compareToReference', () => {
     expect(compareToReference(restored, drifted, scores)).toEqual(compareToReference(profile, drifted, scores));
   });
 
-  it('uses the KS p-value for references of at most 1000 rows', () => {
+  it('with raw thresholds, uses the KS p-value for references of at most 1000 rows', () => {
     const small: Matrix = { data: train.data.slice(0, 800 * 4), rows: 800, cols: 4 };
     const p = buildReferenceProfile(small, scoreIsolationForest(model, small));
     expect(p.threshold).toBeNull();
-    const same = compareToReference(p, fresh, scoreIsolationForest(model, fresh));
+    const same = compareToReference(p, fresh, scoreIsolationForest(model, fresh), { sizeCutoff: 1000 });
     expect(same.method).toBe('ks');
     expect(same.anomalyRate).toBeNull();
     const shifted = shiftColumns(fresh, [1], 0.3);
-    const r = compareToReference(p, shifted, scoreIsolationForest(model, shifted));
+    const r = compareToReference(p, shifted, scoreIsolationForest(model, shifted), { sizeCutoff: 1000 });
     expect(r.features[1]!.ksPValue).toBeLessThan(0.05);
     expect(r.features[1]!.drifted).toBe(true);
     expect(r.features.filter((f) => f.drifted).length).toBe(r.driftedFeatures);

@@ -1,5 +1,11 @@
 /** Request and response schemas (zod); also the source of the OpenAPI document at /docs. */
 import { z } from 'zod';
+import {
+  DEFAULT_PERSISTENCE,
+  MAX_FALSE_ALARM_RATE,
+  MAX_PERSISTENCE_WINDOWS,
+  MIN_FALSE_ALARM_RATE,
+} from '@pynomaly/algorithms';
 
 /** Row, column and issue limits the request schemas are built with (ApiLimits from the config). */
 export interface SchemaLimits {
@@ -126,15 +132,30 @@ export const robustZScoreParams = z.strictObject({
   threshold: z.number().gt(0).max(1000).optional(),
 });
 
-export const driftThresholds = z.strictObject({
-  ksPValue: z.number().gt(0).lt(1).optional(),
-  wassersteinNormalized: z.number().gt(0).optional(),
-  sizeCutoff: z.number().int().min(1).optional(),
-  driftShare: z.number().gt(0).max(1).optional(),
-  psiModerate: z.number().gt(0).optional(),
-  psiMajor: z.number().gt(0).optional(),
-  anomalyRateDelta: z.number().gt(0).max(1).optional(),
-});
+// Drift settings per detector (docs/drift.md). The calibrated decision needs only falseAlarmRate;
+// setting any of ksPValue, wassersteinNormalized, sizeCutoff, driftShare switches to raw thresholds.
+export const driftThresholds = z
+  .strictObject({
+    falseAlarmRate: z.number().min(MIN_FALSE_ALARM_RATE).max(MAX_FALSE_ALARM_RATE).optional(),
+    featureFdr: z.number().gt(0).lt(1).optional(),
+    persistenceWindows: z.number().int().min(1).max(MAX_PERSISTENCE_WINDOWS).optional(),
+    persistenceRequired: z.number().int().min(1).max(MAX_PERSISTENCE_WINDOWS).optional(),
+    ksPValue: z.number().gt(0).lt(1).optional(),
+    wassersteinNormalized: z.number().gt(0).optional(),
+    sizeCutoff: z.number().int().min(1).optional(),
+    driftShare: z.number().gt(0).max(1).optional(),
+    psiModerate: z.number().gt(0).optional(),
+    psiMajor: z.number().gt(0).optional(),
+    anomalyRateDelta: z.number().gt(0).max(1).optional(),
+  })
+  .refine(
+    (t) =>
+      (t.persistenceRequired ?? DEFAULT_PERSISTENCE.required) <= (t.persistenceWindows ?? DEFAULT_PERSISTENCE.windows),
+    {
+      message: `persistenceRequired must not exceed persistenceWindows (defaults ${DEFAULT_PERSISTENCE.required} of ${DEFAULT_PERSISTENCE.windows})`,
+      path: ['persistenceRequired'],
+    },
+  );
 
 export const createDetectorBody = z.discriminatedUnion('algorithm', [
   z.object({

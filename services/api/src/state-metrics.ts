@@ -1,6 +1,28 @@
 /** The API's scrape gauges: state read from Postgres at scrape time (one snapshot per scrape). */
 import { repo, sharedSnapshot, type ScrapeMetrics, type StateSnapshot } from '@pynomaly/shared';
 
+/** The parts of a stored drift report (drift worker's namedResult) the gauges read. */
+type ReportFeature = {
+  name?: string;
+  feature: number;
+  psi: number;
+  ksStatistic: number;
+  ksPValue: number;
+  wassersteinNormalized: number;
+  pValueHolm?: number;
+  qValue?: number;
+  meanShiftSigma?: number;
+};
+type ReportPersistence = { datasetDrift: boolean; features: { name: string }[] };
+
+function reportFeatures(result: unknown): ReportFeature[] {
+  return (result as { features?: ReportFeature[] }).features ?? [];
+}
+
+function reportPersistence(result: unknown): ReportPersistence | undefined {
+  return (result as { persistence?: ReportPersistence }).persistence;
+}
+
 export function defineApiGauges(scrape: ScrapeMetrics, load: () => Promise<StateSnapshot>): void {
   const snapshot = sharedSnapshot(load);
   scrape.define('pynomaly_datasets', async (g) => {
@@ -54,30 +76,38 @@ export function defineApiGauges(scrape: ScrapeMetrics, load: () => Promise<State
     const s = await snapshot();
     g.reset();
     for (const r of s.drift) {
-      const result = r.result as {
-        features?: {
-          name?: string;
-          feature: number;
-          psi: number;
-          ksStatistic: number;
-          ksPValue: number;
-          wassersteinNormalized: number;
-        }[];
-      };
-      for (const f of result.features ?? []) {
-        const feature = f.name ?? String(f.feature);
-        const labels = { detector_id: r.detectorId, feature };
+      for (const f of reportFeatures(r.result)) {
+        const labels = { detector_id: r.detectorId, feature: f.name ?? String(f.feature) };
         g.set({ ...labels, statistic: 'psi' }, f.psi);
         g.set({ ...labels, statistic: 'ks_statistic' }, f.ksStatistic);
         g.set({ ...labels, statistic: 'ks_pvalue' }, f.ksPValue);
         g.set({ ...labels, statistic: 'wasserstein_normalized' }, f.wassersteinNormalized);
+        // Absent in reports written before the calibrated decision.
+        if (f.pValueHolm !== undefined) g.set({ ...labels, statistic: 'p_value_holm' }, f.pValueHolm);
+        if (f.qValue !== undefined) g.set({ ...labels, statistic: 'q_value_bh' }, f.qValue);
+        if (f.meanShiftSigma !== undefined) g.set({ ...labels, statistic: 'mean_shift_sigma' }, f.meanShiftSigma);
       }
     }
   });
   scrape.define('pynomaly_drift_detected', async (g) => {
     const s = await snapshot();
     g.reset();
-    for (const r of s.drift) g.set({ detector_id: r.detectorId }, r.datasetDrift ? 1 : 0);
+    for (const r of s.drift) {
+      const persistent = reportPersistence(r.result)?.datasetDrift ?? r.datasetDrift;
+      g.set({ detector_id: r.detectorId }, persistent ? 1 : 0);
+    }
+  });
+  scrape.define('pynomaly_drift_feature_drift_sigma', async (g) => {
+    const s = await snapshot();
+    g.reset();
+    for (const r of s.drift) {
+      const persistent = new Set(reportPersistence(r.result)?.features.map((f) => f.name) ?? []);
+      for (const f of reportFeatures(r.result)) {
+        const feature = f.name ?? String(f.feature);
+        const effect = Math.max(Math.abs(f.meanShiftSigma ?? 0), f.wassersteinNormalized);
+        g.set({ detector_id: r.detectorId, feature }, persistent.has(feature) ? effect : 0);
+      }
+    }
   });
   scrape.define('pynomaly_drift_share', async (g) => {
     const s = await snapshot();

@@ -242,6 +242,25 @@ const cases: Case[] = [
     message: /body\.parameters\.contamination/,
   },
   {
+    name: 'drift falseAlarmRate out of range',
+    url: () => '/api/v1/detectors',
+    body: () => ({ name: 'd', datasetId, algorithm: 'isolation_forest', driftThresholds: { falseAlarmRate: 0.5 } }),
+    status: 400,
+    message: /body\.driftThresholds\.falseAlarmRate/,
+  },
+  {
+    name: 'drift persistence that can never be met',
+    url: () => '/api/v1/detectors',
+    body: () => ({
+      name: 'd',
+      datasetId,
+      algorithm: 'robust_zscore',
+      driftThresholds: { persistenceWindows: 2, persistenceRequired: 3 },
+    }),
+    status: 400,
+    message: /body\.driftThresholds\.persistenceRequired: persistenceRequired must not exceed persistenceWindows/,
+  },
+  {
     name: 'maxSamples above rows',
     url: () => '/api/v1/detectors',
     body: () => ({ name: 'd', datasetId, algorithm: 'isolation_forest', parameters: { maxSamples: 5000 } }),

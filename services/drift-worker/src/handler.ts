@@ -3,14 +3,20 @@
  * the window fills, compares it with the model's reference profile. Everything one message causes
  * (its rows, any report, any drift.detected event, the "processed" mark) commits in a single
  * transaction under the detector's window lock, so a redelivery or a restart neither loses rows
- * nor evaluates a window twice.
+ * nor evaluates a window twice. The per-window decision is compareToReference (a pure function of
+ * profile, rows and settings); persistence (k of the last m windows) is computed from the stored
+ * reports of the same model, so it too is the same whether windows are evaluated one by one or in
+ * a batch within one transaction.
  */
 import { randomUUID } from 'node:crypto';
 import { trace } from '@opentelemetry/api';
 import {
   compareToReference,
+  persistentDrift,
   type DriftResult,
-  type DriftThresholds,
+  type DriftSettings,
+  type Persistence,
+  type PersistenceSettings,
   type ReferenceProfile,
 } from '@pynomaly/algorithms';
 import {
@@ -30,6 +36,7 @@ import {
   type PoolClient,
   type Topics,
 } from '@pynomaly/shared';
+import { detectorDriftSettings } from './settings.js';
 
 export interface DriftHandlerDeps {
   pool: Pool;
@@ -75,10 +82,65 @@ async function handleTrainingCompleted(deps: DriftHandlerDeps, event: Envelope<'
   );
 }
 
-export function namedResult(result: DriftResult, featureNames: string[]) {
+export function namedResult(result: DriftResult, featureNames: string[], persistence?: Persistence) {
   return {
     ...result,
     features: result.features.map((f) => ({ ...f, name: featureNames[f.feature] ?? String(f.feature) })),
+    ...(persistence ? { persistence } : {}),
+  };
+}
+
+/** The most features an event lists in detail; the stored report always has all of them. */
+const EVENT_FEATURES = 50;
+
+export function eventPayload(
+  result: DriftResult,
+  names: string[],
+  persistence: Persistence,
+  report: { id: string; windowRows: number },
+  model: ModelRecord,
+) {
+  const name = (j: number) => names[j] ?? String(j);
+  const signals = [
+    ...(result.datasetDrift ? (['dataset'] as const) : []),
+    ...(result.featureDrift ? (['feature'] as const) : []),
+    ...(result.score.drifted ? (['score'] as const) : []),
+  ];
+  return {
+    reportId: report.id,
+    modelId: model.id,
+    modelVersion: model.version,
+    windowRows: report.windowRows,
+    driftShare: result.driftShare,
+    datasetDrift: result.datasetDrift,
+    scoreDrift: result.score.drifted,
+    anomalyRateDrift: result.anomalyRate?.drifted ?? false,
+    driftedFeatures: result.features.filter((f) => f.drifted).map((f) => name(f.feature)),
+    signals,
+    featureDrift: result.featureDrift,
+    persistentDatasetDrift: persistence.datasetDrift,
+    persistentFeatures: persistence.features.map((f) => f.name),
+    referenceRows: result.referenceRows,
+    referenceSampleRows: result.referenceSampleRows,
+    mode: result.mode,
+    calibration: result.calibration,
+    falseAlarmRate: result.thresholds.falseAlarmRate,
+    featureAlpha: result.thresholds.featureAlpha,
+    combined: result.combined,
+    features: result.features
+      .filter((f) => f.drifted || f.flagged)
+      .slice(0, EVENT_FEATURES)
+      .map((f) => ({
+        name: name(f.feature),
+        pValue: f.ksPValue,
+        pValueHolm: f.pValueHolm,
+        qValue: f.qValue,
+        meanShiftSigma: f.meanShiftSigma,
+        wassersteinSigma: f.wassersteinNormalized,
+        psi: f.psi,
+        effectSize: f.effectSize,
+        drifted: f.drifted,
+      })),
   };
 }
 
@@ -86,7 +148,7 @@ async function evaluateWindow(
   deps: DriftHandlerDeps,
   client: PoolClient,
   model: ModelRecord,
-  thresholds: Partial<DriftThresholds>,
+  settings: { window: Partial<DriftSettings>; persistence: PersistenceSettings },
   windowIndex: number,
 ): Promise<boolean> {
   const started = performance.now();
@@ -102,12 +164,22 @@ async function evaluateWindow(
         model.referenceProfile as ReferenceProfile,
         { data, rows: w.features.length, cols },
         Float64Array.from(w.scores),
-        thresholds,
+        settings.window,
       );
     } finally {
       span.end();
     }
   });
+  const names = model.featureNames;
+  const previous = await repo.recentDriftSignals(client, model.detectorId, model.id, settings.persistence.windows - 1);
+  const persistence = persistentDrift(
+    {
+      datasetDrift: result.datasetDrift,
+      driftedFeatures: result.features.filter((f) => f.drifted).map((f) => names[f.feature] ?? String(f.feature)),
+    },
+    previous,
+    settings.persistence,
+  );
   const scoreDrift = result.score.drifted;
   const anomalyRateDrift = result.anomalyRate?.drifted ?? false;
   const report = await repo.insertDriftReport(client, {
@@ -121,26 +193,14 @@ async function evaluateWindow(
     driftShare: result.driftShare,
     scoreDrift,
     anomalyRateDrift,
-    result: namedResult(result, model.featureNames),
+    result: namedResult(result, names, persistence),
   });
-  const drifting = result.datasetDrift || scoreDrift;
+  const drifting = result.datasetDrift || result.featureDrift || scoreDrift;
   if (drifting) {
     await enqueueEvent(
       client,
       deps.topics['drift.detected'],
-      makeEvent('drift.detected', model.detectorId, {
-        reportId: report.id,
-        modelId: model.id,
-        modelVersion: model.version,
-        windowRows: report.windowRows,
-        driftShare: result.driftShare,
-        datasetDrift: result.datasetDrift,
-        scoreDrift,
-        anomalyRateDrift,
-        driftedFeatures: result.features
-          .filter((f) => f.drifted)
-          .map((f) => model.featureNames[f.feature] ?? String(f.feature)),
-      }),
+      makeEvent('drift.detected', model.detectorId, eventPayload(result, names, persistence, report, model)),
     );
   }
   instruments().driftChecks.add(1, { detector_id: model.detectorId, result: drifting ? 'drift' : 'no_drift' });
@@ -151,6 +211,9 @@ async function evaluateWindow(
       reportId: report.id,
       driftShare: result.driftShare,
       datasetDrift: result.datasetDrift,
+      featureDrift: result.featureDrift,
+      persistentDatasetDrift: persistence.datasetDrift,
+      persistentFeatures: persistence.features.map((f) => f.name),
       scoreDrift,
     },
     'drift report stored',
@@ -189,10 +252,10 @@ async function handleDetections(deps: DriftHandlerDeps, event: Envelope<'detecti
     }
     await repo.appendDriftWindowRows(client, event.detectorId, model.id, p.rows, p.scores, p.labels);
     const detector = await repo.getDetector(client, event.detectorId);
-    const thresholds = (detector?.driftThresholds ?? {}) as Partial<DriftThresholds>;
+    const settings = detectorDriftSettings(detector?.driftThresholds);
     let index = (await repo.lockDriftWindow(client, event.detectorId, model.id)).windowsCompleted;
     while ((await repo.countDriftWindowRows(client, event.detectorId, model.id)) >= deps.windowSize) {
-      if (await evaluateWindow(deps, client, model, thresholds, index)) enqueued = true;
+      if (await evaluateWindow(deps, client, model, settings, index)) enqueued = true;
       index += 1;
     }
   });

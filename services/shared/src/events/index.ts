@@ -66,6 +66,8 @@ export const payloadSchemas = {
         });
       }
     }),
+  // Fields after driftedFeatures were added with the calibrated decision: optional, so events
+  // written before still parse, and consumers that do not know them ignore them.
   'drift.detected': z.object({
     reportId: z.uuid(),
     modelId: z.uuid(),
@@ -76,6 +78,41 @@ export const payloadSchemas = {
     scoreDrift: z.boolean(),
     anomalyRateDrift: z.boolean(),
     driftedFeatures: z.array(z.string()),
+    signals: z.array(z.enum(['dataset', 'feature', 'score'])).optional(),
+    featureDrift: z.boolean().optional(),
+    persistentDatasetDrift: z.boolean().optional(),
+    persistentFeatures: z.array(z.string()).optional(),
+    referenceRows: z.number().int().positive().optional(),
+    referenceSampleRows: z.number().int().positive().optional(),
+    mode: z.enum(['calibrated', 'thresholds']).optional(),
+    calibration: z.enum(['bootstrap', 'analytic', 'none']).optional(),
+    falseAlarmRate: finite.optional(),
+    featureAlpha: finite.nullable().optional(),
+    combined: z
+      .object({
+        statistic: finite,
+        pValue: finite,
+        pValueCensored: z.boolean(),
+        threshold: z.number(),
+        drifted: z.boolean(),
+      })
+      .nullable()
+      .optional(),
+    features: z
+      .array(
+        z.object({
+          name: z.string(),
+          pValue: finite,
+          pValueHolm: finite,
+          qValue: finite,
+          meanShiftSigma: finite,
+          wassersteinSigma: finite,
+          psi: finite,
+          effectSize: z.enum(['negligible', 'small', 'medium', 'large']),
+          drifted: z.boolean(),
+        }),
+      )
+      .optional(),
   }),
 } as const satisfies Record<EventType, z.ZodType>;
 

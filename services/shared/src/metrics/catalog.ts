@@ -342,7 +342,7 @@ export const METRICS: readonly MetricDefinition[] = [
     path: 'scrape',
     emittedBy: ['api'],
     views: ['drift'],
-    help: "Latest drift report's value per detector, feature and statistic (psi, ks_statistic, ks_pvalue, wasserstein_normalized).",
+    help: "Latest drift report's value per detector, feature and statistic (psi, ks_statistic, ks_pvalue, p_value_holm, q_value_bh, wasserstein_normalized, mean_shift_sigma).",
   },
   {
     name: 'pynomaly_drift_detected',
@@ -353,7 +353,18 @@ export const METRICS: readonly MetricDefinition[] = [
     path: 'scrape',
     emittedBy: ['api'],
     views: ['drift'],
-    help: "1 when the detector's latest drift report says the dataset drifted, else 0.",
+    help: "1 when dataset drift persisted at the detector's latest drift report (drifted in k of the last m windows, default 2 of 3), else 0.",
+  },
+  {
+    name: 'pynomaly_drift_feature_drift_sigma',
+    promName: 'pynomaly_drift_feature_drift_sigma',
+    kind: 'gauge',
+    unit: '',
+    labels: ['detector_id', 'feature'],
+    path: 'scrape',
+    emittedBy: ['api'],
+    views: ['drift'],
+    help: "Effect size (max of |mean shift| and Wasserstein-1, in reference standard deviations) of each feature whose drift persisted at the detector's latest report (k of the last m windows after the Holm correction); 0 for the other features.",
   },
   {
     name: 'pynomaly_drift_share',
@@ -364,7 +375,7 @@ export const METRICS: readonly MetricDefinition[] = [
     path: 'scrape',
     emittedBy: ['api'],
     views: ['drift'],
-    help: 'Share of features drifted in the latest drift report (0..1).',
+    help: 'Share of features named by the Benjamini–Hochberg list (or drifted, with raw thresholds) in the latest drift report (0..1).',
   },
   {
     name: 'pynomaly_drift_last_report_timestamp_seconds',

@@ -140,6 +140,27 @@ export async function insertDriftReport(q: Queryable, d: Omit<DriftReport, 'crea
   return r.rows[0]!;
 }
 
+/**
+ * Dataset and per-feature drift of the latest `limit` windows of one model, newest first: the
+ * history the persistence rule (k of the last m windows) needs.
+ */
+export async function recentDriftSignals(
+  q: Queryable,
+  detectorId: string,
+  modelId: string,
+  limit: number,
+): Promise<{ datasetDrift: boolean; driftedFeatures: string[] }[]> {
+  if (limit <= 0) return [];
+  const r = await q.query<{ datasetDrift: boolean; driftedFeatures: string[] }>(
+    `SELECT dataset_drift AS "datasetDrift",
+       COALESCE((SELECT jsonb_agg(f->>'name') FROM jsonb_array_elements(result->'features') f
+                 WHERE (f->>'drifted')::boolean), '[]'::jsonb) AS "driftedFeatures"
+     FROM drift_reports WHERE detector_id = $1 AND model_id = $2 ORDER BY window_index DESC LIMIT $3`,
+    [detectorId, modelId, limit],
+  );
+  return r.rows;
+}
+
 export async function listDriftReports(q: Queryable, detectorId: string, limit = 50): Promise<DriftReport[]> {
   const r = await q.query<DriftReport>(
     `SELECT ${reportCols} FROM drift_reports WHERE detector_id = $1 ORDER BY created_at DESC, window_index DESC LIMIT $2`,

@@ -1,0 +1,204 @@
+// The calibrated drift decision: multiple-testing adjustments against statsmodels, the
+// Cramér–von Mises statistic against scipy, the bootstrap calibration against the known
+// asymptotic null quantiles, and false-alarm / power behaviour of compareToReference.
+import { describe, expect, it } from 'vitest';
+import cvmJson from './fixtures/cvm.json' with { type: 'json' };
+import mtJson from './fixtures/multitest.json' with { type: 'json' };
+import {
+  benjaminiHochbergAdjust,
+  bonferroniAdjust,
+  buildReferenceProfile,
+  calibrateCombination,
+  combinationPValue,
+  combinationThreshold,
+  compareToReference,
+  cvmTwoSampleSorted,
+  holmAdjust,
+  irwinHallNormal,
+  ksTwoSample,
+  mulberry32,
+  type Matrix,
+} from '../src/index.js';
+import { genSample, type SampleSpec } from './generators.js';
+
+type MtCase = { name: string; p: number[]; bonferroni: number[]; holm: number[]; bh: number[] };
+const mt = mtJson as unknown as { cases: MtCase[] };
+const cvm = cvmJson as unknown as {
+  cases: { name: string; a: SampleSpec; b: SampleSpec; statistic: number }[];
+  asymptoticUpperQuantiles: { levels: number[]; values: number[] };
+};
+
+const sorted = (x: Float64Array) => Float64Array.from(x).sort();
+
+describe('multiple-testing adjustments match statsmodels.stats.multitest.multipletests', () => {
+  it.each(mt.cases.map((c) => [c.name, c] as const))('%s', (_name, c) => {
+    const close = (got: number[], want: number[]) => got.forEach((g, i) => expect(g).toBeCloseTo(want[i]!, 12));
+    close(bonferroniAdjust(c.p), c.bonferroni);
+    close(holmAdjust(c.p), c.holm);
+    close(benjaminiHochbergAdjust(c.p), c.bh);
+  });
+
+  it('rejects p-values outside [0, 1]', () => {
+    expect(() => holmAdjust([0.1, 1.5])).toThrow(/\[0, 1\], got 1.5/);
+    expect(() => benjaminiHochbergAdjust([Number.NaN])).toThrow(/\[0, 1\]/);
+  });
+});
+
+describe('Cramér–von Mises two-sample statistic', () => {
+  it.each(cvm.cases.map((c) => [c.name, c] as const))('matches scipy.stats.cramervonmises_2samp: %s', (_n, c) => {
+    expect(cvmTwoSampleSorted(sorted(genSample(c.a)), sorted(genSample(c.b)))).toBeCloseTo(c.statistic, 9);
+  });
+});
+
+describe('bootstrap calibration of the combination statistic', () => {
+  const column = (seed: number, n: number) => Array.from(genSample({ seed, n, kind: 'normal', loc: 0, scale: 1 }));
+  const one = calibrateCombination([column(1, 2000)], { draws: 10000 });
+
+  it('reproduces the asymptotic Cramér–von Mises null quantiles for one continuous feature', () => {
+    const { levels, values } = cvm.asymptoticUpperQuantiles;
+    for (const [i, level] of levels.entries()) {
+      if (level > 0.1 || level < 0.005) continue;
+      // Monte Carlo error of a bootstrap quantile from 10000 draws: a few percent in the tail.
+      expect(combinationThreshold(one, level) / values[i]!).toBeGreaterThan(0.92);
+      expect(combinationThreshold(one, level) / values[i]!).toBeLessThan(1.08);
+    }
+  });
+
+  it('keeps the correlation between features: identical features add up exactly', () => {
+    const c = column(2, 1500);
+    const single = calibrateCombination([c], { draws: 3000, seed: 5 });
+    const triple = calibrateCombination([c, c, c], { draws: 3000, seed: 5 });
+    const independent = calibrateCombination([c, column(3, 1500), column(4, 1500)], { draws: 3000, seed: 5 });
+    for (const level of [0.05, 0.01]) {
+      expect(combinationThreshold(triple, level)).toBeCloseTo(3 * combinationThreshold(single, level), 9);
+      // Independent features average out: a lower critical value than perfectly correlated ones.
+      expect(combinationThreshold(independent, level)).toBeLessThan(0.8 * combinationThreshold(triple, level));
+    }
+  });
+
+  it('turns a statistic into a bootstrap p-value consistent with the critical value', () => {
+    const t01 = combinationThreshold(one, 0.01);
+    expect(combinationPValue(one, t01).pValue).toBeGreaterThan(0.01);
+    expect(combinationPValue(one, t01 + 1e-12).pValue).toBeLessThanOrEqual(0.01);
+    expect(combinationPValue(one, 1e9)).toEqual({ pValue: 1 / 10001, censored: false });
+    expect(combinationPValue(one, 0).censored).toBe(true);
+    expect(() => combinationThreshold(one, 0.2)).toThrow(/above the calibrated tail/);
+    expect(combinationThreshold(one, 1e-5)).toBe(Infinity);
+  });
+});
+
+describe('per-feature KS test at the exact two-sample null quantile', () => {
+  it('rejects at 1 % exactly beyond the KS critical distance (n = m = 1000: about 1.63·√(2/1000))', () => {
+    const a = Float64Array.from({ length: 1000 }, (_, i) => i);
+    const shifted = (k: number) => Float64Array.from({ length: 1000 }, (_, i) => i + k);
+    expect(ksTwoSample(a, shifted(70)).pValue).toBeGreaterThan(0.01);
+    expect(ksTwoSample(a, shifted(76)).pValue).toBeLessThan(0.01);
+  });
+});
+
+function normalRows(rows: number, cols: number, seed: number, rho = 0): Matrix {
+  const rng = mulberry32(seed);
+  const data = new Float64Array(rows * cols);
+  for (let i = 0; i < rows; i++) {
+    const common = irwinHallNormal(rng);
+    for (let j = 0; j < cols; j++)
+      data[i * cols + j] = Math.sqrt(rho) * common + Math.sqrt(1 - rho) * irwinHallNormal(rng);
+  }
+  return { data, rows, cols };
+}
+
+const zeros = (n: number) => new Float64Array(n);
+
+// The Monte Carlo tests below are CPU-bound (exact KS p-values); their timeouts are generous
+// because the machine running them may be shared, never because a timing is asserted.
+
+describe('calibrated compareToReference', () => {
+  it('keeps the dataset false-alarm rate at the configured level on correlated features', () => {
+    // 400 windows of 100 rows at falseAlarmRate 0.1: the earlier rule called ~90 % of them drifted.
+    const profile = buildReferenceProfile(normalRows(2000, 4, 1, 0.8), zeros(2000), { calibration: { draws: 4000 } });
+    let dataset = 0;
+    let feature = 0;
+    for (let t = 0; t < 400; t++) {
+      const r = compareToReference(profile, normalRows(100, 4, 100 + t, 0.8), zeros(100), { falseAlarmRate: 0.1 });
+      if (r.datasetDrift) dataset++;
+      if (r.featureDrift) feature++;
+    }
+    // Expected at most 40 and 20; binomial SD 6 and 4.4: three SDs of slack.
+    expect(dataset).toBeLessThanOrEqual(58);
+    expect(feature).toBeLessThanOrEqual(33);
+  }, 180_000);
+
+  it('reports p-values, adjusted p-values, effect sizes and the thresholds it used', () => {
+    const profile = buildReferenceProfile(normalRows(3000, 4, 2), zeros(3000));
+    const w = normalRows(500, 4, 3);
+    for (let i = 0; i < 500; i++) w.data[i * 4 + 1] = w.data[i * 4 + 1]! + 1;
+    const r = compareToReference(profile, w, zeros(500));
+    expect(r.mode).toBe('calibrated');
+    expect(r.calibration).toBe('bootstrap');
+    expect(r.referenceRows).toBe(3000);
+    expect(r.referenceSampleRows).toBe(2000);
+    expect(r.windowSize).toBe(500);
+    expect(r.features.map((f) => f.drifted)).toEqual([false, true, false, false]);
+    const f = r.features[1]!;
+    expect(f.meanShiftSigma).toBeGreaterThan(0.85);
+    expect(f.meanShiftSigma).toBeLessThan(1.15);
+    expect(f.effectSize).toBe('large');
+    expect(f.pValueHolm).toBeLessThanOrEqual(Math.min(1, 4 * f.ksPValue) + 1e-15);
+    expect(f.pValueHolm).toBeGreaterThanOrEqual(f.ksPValue);
+    expect(f.flagged).toBe(true);
+    expect(r.featureDrift).toBe(true);
+    expect(r.datasetDrift).toBe(true);
+    expect(r.driftShare).toBe(0.25);
+    expect(r.thresholds).toMatchObject({
+      falseAlarmRate: 0.01,
+      featureAlpha: 0.005,
+      combinedAlpha: 0.005,
+      scoreAlpha: 0.01,
+    });
+    expect(r.thresholds.combinedThreshold).toBe(r.combined!.threshold);
+    expect(r.combined!.drifted).toBe(r.combined!.statistic > r.combined!.threshold);
+  });
+
+  it('catches a diffuse shift through the combination when no single feature is significant', () => {
+    const profile = buildReferenceProfile(normalRows(2000, 10, 4), zeros(2000));
+    let combinedOnly = 0;
+    let holmAny = 0;
+    for (let t = 0; t < 20; t++) {
+      const w = normalRows(1000, 10, 200 + t);
+      for (let i = 0; i < w.rows; i++) for (let j = 0; j < 5; j++) w.data[i * 10 + j] = w.data[i * 10 + j]! + 0.1;
+      const r = compareToReference(profile, w, zeros(1000));
+      if (r.featureDrift) holmAny++;
+      else if (r.combined!.drifted) combinedOnly++;
+    }
+    expect(combinedOnly).toBeGreaterThan(5);
+    expect(holmAny + combinedOnly).toBeGreaterThan(15);
+  }, 180_000);
+
+  it('falls back to the per-feature test at the full rate for a profile without calibration', () => {
+    const profile = buildReferenceProfile(normalRows(1000, 3, 5), zeros(1000), { calibration: false });
+    expect(profile.calibration).toBeUndefined();
+    const r = compareToReference(profile, normalRows(200, 3, 6), zeros(200), { falseAlarmRate: 0.02 });
+    expect(r.calibration).toBe('analytic');
+    expect(r.combined).toBeNull();
+    expect(r.thresholds.featureAlpha).toBe(0.02);
+    expect(r.datasetDrift).toBe(r.featureDrift);
+  });
+
+  it('is a pure function of profile, window and settings (JSON round trip, repeat)', () => {
+    const profile = buildReferenceProfile(normalRows(1500, 3, 7), zeros(1500));
+    const w = normalRows(300, 3, 8);
+    const restored = JSON.parse(JSON.stringify(profile)) as typeof profile;
+    const a = compareToReference(profile, w, zeros(300));
+    expect(compareToReference(restored, w, zeros(300))).toEqual(a);
+    expect(compareToReference(profile, w, zeros(300))).toEqual(a);
+  });
+
+  it('rejects a false-alarm rate outside its bounds', () => {
+    const profile = buildReferenceProfile(normalRows(300, 2, 9), zeros(300), { calibration: { draws: 2000 } });
+    const w = normalRows(50, 2, 10);
+    expect(() => compareToReference(profile, w, zeros(50), { falseAlarmRate: 0.5 })).toThrow(
+      /falseAlarmRate must be in/,
+    );
+    expect(() => compareToReference(profile, w, zeros(50), { falseAlarmRate: 0 })).toThrow(/falseAlarmRate must be in/);
+  });
+});

@@ -36,8 +36,8 @@ function printUrls(profile: Profile): void {
 
 async function printStatus(profile: Profile): Promise<boolean> {
   const rows = await stackStatus(profile);
-  const header = ['COMPONENT', 'PORTS', 'PID', 'HEALTH', 'URL'];
-  const table = [header, ...rows.map((r) => [r.component, r.ports, r.pid, r.health, r.url])];
+  const header = ['COMPONENT', 'VERSION', 'PORTS', 'PID', 'HEALTH', 'URL'];
+  const table = [header, ...rows.map((r) => [r.component, r.version, r.ports, r.pid, r.health, r.url])];
   const widths = header.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
   process.stdout.write(`${table.map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ')).join('\n')}\n`);
   return rows.every((r) => r.health === 'healthy');

@@ -14,13 +14,13 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { debianTools } from '../../compose/local/tools.js';
+import { prometheusTools } from '../../compose/local/tools.js';
 
 const run = promisify(execFile);
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const amDir = join(root, 'alertmanager');
 const configFile = join(amDir, 'alertmanager.yml');
-const amtool = debianTools.amtool();
+const amtool = prometheusTools.amtool();
 
 interface Route {
   receiver?: string;
@@ -151,7 +151,7 @@ describe('inhibition on a real Alertmanager', () => {
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     proc = spawn(
-      debianTools.alertmanager(),
+      prometheusTools.alertmanager(),
       [
         `--config.file=${join(dir, 'config', 'alertmanager.yml')}`,
         `--storage.path=${join(dir, 'data')}`,

@@ -12,13 +12,13 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { debianTools } from '../../compose/local/tools.js';
+import { prometheusTools } from '../../compose/local/tools.js';
 import { UIDS } from '../../grafana/src/lib.js';
 
 const run = promisify(execFile);
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const promDir = join(root, 'prometheus');
-const promtool = debianTools.promtool();
+const promtool = prometheusTools.promtool();
 
 interface Rule {
   alert?: string;

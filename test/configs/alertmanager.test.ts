@@ -1,7 +1,7 @@
 /**
  * Alertmanager config: amtool check-config, the routing table of alertmanager/tests/routes.yml
  * through `amtool config routes test` (every route of the tree must be reached by some row), and
- * the inhibition cases on a real Alertmanager (Debian's 0.25): both alerts are posted, and the
+ * the inhibition cases on a real Alertmanager (the release versions.yaml pins): both alerts are posted, and the
  * target's status must say whether it is inhibited.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';

@@ -1,6 +1,6 @@
 /**
- * Prometheus config, rules and rule unit tests, checked with promtool (Debian's 2.42; the same
- * files load in 3.x because they use no feature flag or 3.x-only key), plus the conventions that
+ * Prometheus config, rules and rule unit tests, checked with the promtool of the Prometheus release
+ * versions.yaml pins (the one every environment runs), plus the conventions that
  * promtool cannot know: every alert is labelled, documented, has a runbook and is unit-tested
  * both firing and silent; recording rules follow level:metric:operations.
  */

@@ -62,12 +62,9 @@ export async function ensureGoProgram(p: GoProgram, logDir: string): Promise<voi
     `module pynomaly.local/${p.logName}-build\n\ngo 1.24\n${replacement ? `\nreplace ${p.module} => ${replacement}\n` : ''}`,
   );
   const pkgs = p.commands.map((c) => (c.pkg ? `${p.module}/${c.pkg}` : p.module));
-  // The module first, then its commands: asking the proxy for a command's path as if it were a
-  // module of its own can be refused outright instead of answered "not found".
-  await step(`${p.label}: resolving modules`, async () => {
-    await go(['get', `${p.module}@${p.moduleVersion}`], work);
-    await go(['get', '-tool', ...pkgs], work);
-  });
+  await step(`${p.label}: resolving modules`, () =>
+    go(['get', '-tool', ...pkgs.map((pkg) => `${pkg}@${p.moduleVersion}`)], work),
+  );
   const tmp = join(p.home, 'bin.tmp');
   mkdirSync(tmp, { recursive: true });
   await step(

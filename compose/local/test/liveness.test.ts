@@ -73,8 +73,12 @@ function standIn(
 describe('starting a component', () => {
   let busy: ChildProcess[] = [];
   beforeAll(() => {
-    // Every core busy (bounded: the loops end by themselves after 90 s, and afterAll stops them).
-    busy = cpus().map(() => spawn('timeout', ['90', 'sh', '-c', 'while :; do :; done'], { stdio: 'ignore' }));
+    // Every core busy (bounded: each loop ends by itself after 90 s, and afterAll stops it).
+    busy = cpus().map(() =>
+      spawn(process.execPath, ['-e', 'const end = Date.now() + 90_000; while (Date.now() < end);'], {
+        stdio: 'ignore',
+      }),
+    );
   });
   afterAll(() => busy.forEach((b) => b.kill('SIGKILL')));
 

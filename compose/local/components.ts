@@ -2,12 +2,13 @@
 // and stop it. Order in `components` is start order; `down` walks it backwards.
 import { randomUUID } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { httpOk, kafkaAnswersMetadata, postgresReady } from './health.js';
 import { componentLogDir, postgresDataDir, projectRoot, varDir, type Profile } from './paths.js';
 import { port, portsFor, type ComponentName, type PortMap } from './ports.js';
+import { UserFacingError } from './progress.js';
 import { renderTree } from './render.js';
 import {
   alertmanagerVersion,
@@ -17,6 +18,7 @@ import {
   versionFromLog,
 } from './reported-version.js';
 import { collectorBinary, jaegerBinary, kafkaClasspath, postgresTools, prometheusTools } from './tools.js';
+import { pin } from './versions.js';
 
 export interface Context {
   profile: Profile;
@@ -121,7 +123,17 @@ const postgres: Component = {
   url: (ctx) => databaseUrl(ctx).replace(/:[^:@/]+@/, ':***@'),
   prepare: (ctx) => {
     const data = postgresDataDir(ctx.profile);
-    if (existsSync(join(data, 'PG_VERSION'))) return;
+    if (existsSync(join(data, 'PG_VERSION'))) {
+      // A cluster made by another major version cannot be opened; say so instead of a log tail.
+      const made = readFileSync(join(data, 'PG_VERSION'), 'utf8').trim();
+      const running = pin('postgres').version.split('.')[0];
+      if (made !== running)
+        throw new UserFacingError(
+          `The ${ctx.profile} database in ${data} was created by Postgres ${made}; the stack runs Postgres ${pin('postgres').version} ` +
+            `(versions.yaml). Start with a new one (deletes the local data): npm run stack -- up --fresh --profile ${ctx.profile}`,
+        );
+      return;
+    }
     mkdirSync(data, { recursive: true, mode: 0o700 });
     const owner = asRoot() ? postgresUser() : undefined;
     if (owner) {

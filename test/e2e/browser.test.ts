@@ -65,8 +65,8 @@ describe('web UIs in a browser', () => {
     await page.keyboard.press('Enter');
     await page.locator('button[role="tab"]::-p-text(Graph)').click();
     await page.waitForSelector('.uplot canvas');
-    // The legend names the series the query returned: our jobs.
-    await waitForText(/pynomaly\//);
+    // The legend names the series the query returned: one per service's scrape job.
+    await waitForText(/training-worker/);
     await page.screenshot({ path: join(shots, 'prometheus-query-graph.png') });
     expect(await bodyText()).toContain('job');
   });

@@ -48,17 +48,18 @@ async function bodyText(): Promise<string> {
 
 describe('web UIs in a browser', () => {
   it('Prometheus: the query page runs a Pynomaly metric query and draws a graph', async () => {
-    // Two samples at least, so the graph has a line to draw.
+    // A few samples, so the graph has a line to draw.
     await eventually(
-      'two scrapes of pynomaly_build_info',
+      'four scrapes of pynomaly_build_info',
       async () => {
-        const url = `${e.prometheusUrl}/api/v1/query?query=${encodeURIComponent('count_over_time(pynomaly_build_info[5m]) >= 2')}`;
+        const url = `${e.prometheusUrl}/api/v1/query?query=${encodeURIComponent('count_over_time(pynomaly_build_info[5m]) >= 4')}`;
         const body = (await (await fetch(url)).json()) as { data: { result: unknown[] } };
         return body.data.result.length > 0 ? true : undefined;
       },
       120_000,
     );
-    await page.goto(`${e.prometheusUrl}/query`, { waitUntil: 'networkidle2' });
+    // The last 5 minutes (the stack is new), then the query typed and run as a user would.
+    await page.goto(`${e.prometheusUrl}/query?g0.expr=&g0.tab=graph&g0.range_input=5m`, { waitUntil: 'networkidle2' });
     const editor = await page.waitForSelector('.cm-content');
     await editor!.click();
     await page.keyboard.type(QUERY);
@@ -96,8 +97,10 @@ describe('web UIs in a browser', () => {
     await page.locator(`${op} .opblock-summary`).click();
     await page.locator(`${op} .try-out__btn`).click();
     await page.locator(`${op} .execute`).click();
-    await page.waitForSelector(`${op} .live-responses-table .response-col_status`);
-    const status = await page.$eval(`${op} .live-responses-table .response-col_status`, (el) => el.textContent?.trim());
+    await page.waitForSelector(`${op} .live-responses-table tr.response .response-col_status`);
+    const status = await page.$eval(`${op} .live-responses-table tr.response .response-col_status`, (el) =>
+      el.textContent?.trim(),
+    );
     const curl = await page.$eval(`${op} .curl-command`, (el) => el.textContent ?? '');
     await page.$eval(`${op} .live-responses-table`, (el) => el.scrollIntoView({ block: 'center' }));
     await page.screenshot({ path: join(shots, 'api-docs-try-it-out.png') });

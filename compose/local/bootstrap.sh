@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # First step of `npm start` and `npm test` on any clone: npm packages, then every part of the
-# stack (Debian packages, Kafka jars, the Collector build), all cached and idempotent.
+# stack at the versions pinned in versions.yaml (Go builds, npm and Maven packages, a few Debian
+# packages), all cached by version and idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 

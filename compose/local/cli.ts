@@ -5,9 +5,10 @@ import { parseArgs } from 'node:util';
 import { installAll } from './install/index.js';
 import { logsRoot, type Profile } from './paths.js';
 import { info, UserFacingError } from './progress.js';
+import { soak } from './soak.js';
 import { downStack, endpoints, stackStatus, upStack, type Selection } from './stack.js';
 
-const usage = `usage: tsx compose/local/cli.ts <install|up|down|status|logs [component]|start> [--profile dev|test] [--only infra|all] [--fresh]`;
+const usage = `usage: tsx compose/local/cli.ts <install|up|down|status|logs [component]|start|soak> [--profile dev|test] [--only infra|all] [--fresh] [--runs N] [--busy-seconds S]`;
 
 function printUrls(profile: Profile): void {
   const e = endpoints(profile);
@@ -36,8 +37,8 @@ function printUrls(profile: Profile): void {
 
 async function printStatus(profile: Profile): Promise<boolean> {
   const rows = await stackStatus(profile);
-  const header = ['COMPONENT', 'PORTS', 'PID', 'HEALTH', 'URL'];
-  const table = [header, ...rows.map((r) => [r.component, r.ports, r.pid, r.health, r.url])];
+  const header = ['COMPONENT', 'VERSION', 'PORTS', 'PID', 'HEALTH', 'URL'];
+  const table = [header, ...rows.map((r) => [r.component, r.version, r.ports, r.pid, r.health, r.url])];
   const widths = header.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
   process.stdout.write(`${table.map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ')).join('\n')}\n`);
   return rows.every((r) => r.health === 'healthy');
@@ -50,6 +51,8 @@ async function main(): Promise<number> {
       profile: { type: 'string', default: 'dev' },
       only: { type: 'string', default: 'all' },
       fresh: { type: 'boolean', default: false },
+      runs: { type: 'string', default: '20' },
+      'busy-seconds': { type: 'string', default: '300' },
     },
   });
   const [command, arg] = positionals;
@@ -68,6 +71,15 @@ async function main(): Promise<number> {
     case 'down':
       await downStack(profile);
       return 0;
+    case 'soak': {
+      const runs = Number(values.runs);
+      const busySeconds = Number(values['busy-seconds']);
+      if (!Number.isInteger(runs) || runs < 1 || runs > 100)
+        throw new UserFacingError(`--runs must be 1..100\n${usage}`);
+      if (!Number.isInteger(busySeconds) || busySeconds < 1 || busySeconds > 3600)
+        throw new UserFacingError(`--busy-seconds must be 1..3600\n${usage}`);
+      return (await soak({ profile, runs, busySeconds })) ? 0 : 1;
+    }
     case 'status':
       return (await printStatus(profile)) ? 0 : 1;
     case 'logs': {

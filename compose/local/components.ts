@@ -2,13 +2,23 @@
 // and stop it. Order in `components` is start order; `down` walks it backwards.
 import { randomUUID } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import pg from 'pg';
 import { httpOk, kafkaAnswersMetadata, postgresReady } from './health.js';
 import { componentLogDir, postgresDataDir, projectRoot, varDir, type Profile } from './paths.js';
 import { port, portsFor, type ComponentName, type PortMap } from './ports.js';
+import { UserFacingError } from './progress.js';
 import { renderTree } from './render.js';
-import { collectorBinary, debianTools, jaegerBinary, kafkaClasspath } from './tools.js';
+import {
+  alertmanagerVersion,
+  buildInfoMetric,
+  executableVersion,
+  prometheusBuildInfo,
+  versionFromLog,
+} from './reported-version.js';
+import { collectorBinary, jaegerBinary, kafkaClasspath, postgresTools, prometheusTools } from './tools.js';
+import { pin } from './versions.js';
 
 export interface Context {
   profile: Profile;
@@ -40,6 +50,8 @@ export interface Component {
   healthy: (ctx: Context) => Promise<boolean>;
   /** Runs once after the first healthy check (e.g. create the database role). */
   afterHealthy?: (ctx: Context) => Promise<void> | void;
+  /** The version the running process reports (`status` prints it; the smoke test checks it). */
+  version: (ctx: Context, pid: number) => Promise<string | undefined>;
   stopSignal?: NodeJS.Signals;
   startTimeoutMs?: number;
 }
@@ -60,14 +72,48 @@ export function kafkaBrokers(ctx: Context): string[] {
 
 const asRoot = () => process.getuid?.() === 0;
 
-/** Postgres refuses to run as root; as root we drop to the `postgres` user the package created. */
+/**
+ * Postgres refuses to run as root; as root we drop to an unprivileged user: `postgres` when the
+ * system has one, otherwise `nobody`.
+ */
+function postgresUser(): { uid: number; gid: number } {
+  for (const name of ['postgres', 'nobody']) {
+    try {
+      return {
+        uid: Number(execFileSync('id', ['-u', name], { stdio: 'pipe' }).toString()),
+        gid: Number(execFileSync('id', ['-g', name], { stdio: 'pipe' }).toString()),
+      };
+    } catch {
+      // no such user; try the next
+    }
+  }
+  throw new Error('running as root, but neither a postgres nor a nobody user exists to run Postgres as');
+}
+
 function asPostgresUser(command: string, args: string[]): Launch {
   if (!asRoot()) return { command, args };
+  const { uid, gid } = postgresUser();
   return {
     command: 'setpriv',
-    args: ['--reuid=postgres', '--regid=postgres', '--init-groups', '--', command, ...args],
+    args: [`--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', '--', command, ...args],
     executable: 'postgres',
   };
+}
+
+/** Runs SQL as the `postgres` superuser over the cluster's Unix socket (local connections are trusted). */
+async function superuserQuery(ctx: Context, sql: string, params: unknown[] = []): Promise<pg.QueryResult> {
+  const client = new pg.Client({
+    host: postgresDataDir(ctx.profile),
+    port: port(ctx.ports, 'postgres', 'sql'),
+    user: 'postgres',
+    database: 'postgres',
+  });
+  await client.connect();
+  try {
+    return await client.query(sql, params);
+  } finally {
+    await client.end();
+  }
 }
 
 const postgres: Component = {
@@ -77,19 +123,24 @@ const postgres: Component = {
   url: (ctx) => databaseUrl(ctx).replace(/:[^:@/]+@/, ':***@'),
   prepare: (ctx) => {
     const data = postgresDataDir(ctx.profile);
-    if (existsSync(join(data, 'PG_VERSION'))) return;
+    if (existsSync(join(data, 'PG_VERSION'))) {
+      // A cluster made by another major version cannot be opened; say so instead of a log tail.
+      const made = readFileSync(join(data, 'PG_VERSION'), 'utf8').trim();
+      const running = pin('postgres').version.split('.')[0];
+      if (made !== running)
+        throw new UserFacingError(
+          `The ${ctx.profile} database in ${data} was created by Postgres ${made}; the stack runs Postgres ${pin('postgres').version} ` +
+            `(versions.yaml). Start with a new one (deletes the local data): npm run stack -- up --fresh --profile ${ctx.profile}`,
+        );
+      return;
+    }
     mkdirSync(data, { recursive: true, mode: 0o700 });
-    const owner = asRoot()
-      ? {
-          uid: Number(execFileSync('id', ['-u', 'postgres']).toString()),
-          gid: Number(execFileSync('id', ['-g', 'postgres']).toString()),
-        }
-      : undefined;
+    const owner = asRoot() ? postgresUser() : undefined;
     if (owner) {
       chownSync(join(data, '..'), owner.uid, owner.gid);
       chownSync(data, owner.uid, owner.gid);
     }
-    const initdb = asPostgresUser(debianTools.initdb(), [
+    const initdb = asPostgresUser(postgresTools.initdb(), [
       '-D',
       data,
       '-U',
@@ -103,7 +154,7 @@ const postgres: Component = {
   },
   launch: (ctx) => {
     const data = postgresDataDir(ctx.profile);
-    return asPostgresUser(debianTools.postgres(), [
+    return asPostgresUser(postgresTools.postgres(), [
       '-D',
       data,
       '-c',
@@ -118,37 +169,16 @@ const postgres: Component = {
       'fsync=on',
     ]);
   },
-  healthy: (ctx) => postgresReady(debianTools.pg_isready(), port(ctx.ports, 'postgres', 'sql')),
-  afterHealthy: (ctx) => {
-    const data = postgresDataDir(ctx.profile);
-    const psql = (sql: string, db = 'postgres') =>
-      execFileSync(
-        debianTools.psql(),
-        [
-          '-h',
-          data,
-          '-p',
-          String(port(ctx.ports, 'postgres', 'sql')),
-          '-U',
-          'postgres',
-          '-d',
-          db,
-          '-v',
-          'ON_ERROR_STOP=1',
-          '-tAc',
-          sql,
-        ],
-        { stdio: 'pipe' },
-      )
-        .toString()
-        .trim();
-    if (psql(`SELECT 1 FROM pg_roles WHERE rolname='${LOCAL_DB.user}'`) !== '1') {
-      psql(`CREATE ROLE ${LOCAL_DB.user} LOGIN PASSWORD '${LOCAL_DB.password}'`);
-      psql(`GRANT pg_monitor TO ${LOCAL_DB.user}`);
+  healthy: (ctx) => postgresReady(port(ctx.ports, 'postgres', 'sql')),
+  version: async (ctx) => String((await superuserQuery(ctx, 'SHOW server_version')).rows[0]?.server_version ?? ''),
+  afterHealthy: async (ctx) => {
+    const role = await superuserQuery(ctx, 'SELECT 1 FROM pg_roles WHERE rolname = $1', [LOCAL_DB.user]);
+    if (role.rowCount === 0) {
+      await superuserQuery(ctx, `CREATE ROLE ${LOCAL_DB.user} LOGIN PASSWORD '${LOCAL_DB.password}'`);
+      await superuserQuery(ctx, `GRANT pg_monitor TO ${LOCAL_DB.user}`);
     }
-    if (psql(`SELECT 1 FROM pg_database WHERE datname='${LOCAL_DB.database}'`) !== '1') {
-      psql(`CREATE DATABASE ${LOCAL_DB.database} OWNER ${LOCAL_DB.user}`);
-    }
+    const db = await superuserQuery(ctx, 'SELECT 1 FROM pg_database WHERE datname = $1', [LOCAL_DB.database]);
+    if (db.rowCount === 0) await superuserQuery(ctx, `CREATE DATABASE ${LOCAL_DB.database} OWNER ${LOCAL_DB.user}`);
   },
   stopSignal: 'SIGINT', // "fast" shutdown: SIGTERM would wait for every client to leave
   startTimeoutMs: 60_000,
@@ -244,6 +274,8 @@ const kafka: Component = {
     };
   },
   healthy: (ctx) => kafkaAnswersMetadata(kafkaBrokers(ctx)),
+  // The broker logs its version once at startup (AppInfoParser).
+  version: async (ctx) => versionFromLog(join(ctx.logDir('kafka'), 'kafka.log'), /Kafka version: (\S+)/),
   startTimeoutMs: 90_000,
 };
 
@@ -290,6 +322,7 @@ const traceBackend: Component = {
     env: traceBackendEnv(ctx),
   }),
   healthy: (ctx) => httpOk(`http://127.0.0.1:${port(ctx.ports, 'trace-backend', 'health')}/status`),
+  version: (_ctx, pid) => executableVersion(pid, ['version'], /"gitVersion":"v?([^"]+)"/),
 };
 
 const collector: Component = {
@@ -304,6 +337,7 @@ const collector: Component = {
     env: collectorEnv(ctx),
   }),
   healthy: (ctx) => httpOk(`http://127.0.0.1:${port(ctx.ports, 'otel-collector', 'health')}/`),
+  version: (_ctx, pid) => executableVersion(pid, ['--version'], /version (\S+)/),
 };
 
 function renderedConfig(ctx: Context, part: 'prometheus' | 'alertmanager'): string {
@@ -328,7 +362,7 @@ const prometheus: Component = {
     renderTree(join(projectRoot, 'prometheus', 'targets', 'local'), join(out, 'targets', 'active'), ctx.ports);
   },
   launch: (ctx) => ({
-    command: debianTools.prometheus(),
+    command: prometheusTools.prometheus(),
     args: [
       `--config.file=${join(renderedConfig(ctx, 'prometheus'), 'prometheus.yml')}`,
       `--storage.tsdb.path=${join(ctx.varDir, 'prometheus')}`,
@@ -338,6 +372,7 @@ const prometheus: Component = {
     ],
   }),
   healthy: (ctx) => httpOk(`http://127.0.0.1:${port(ctx.ports, 'prometheus', 'http')}/-/ready`),
+  version: (ctx) => prometheusBuildInfo(`http://127.0.0.1:${port(ctx.ports, 'prometheus', 'http')}`),
 };
 
 const alertmanager: Component = {
@@ -354,7 +389,7 @@ const alertmanager: Component = {
     writeFileSync(join(out, 'secrets', 'api-webhook-token'), apiKey(ctx.profile), { mode: 0o600 });
   },
   launch: (ctx) => ({
-    command: debianTools.alertmanager(),
+    command: prometheusTools.alertmanager(),
     args: [
       `--config.file=${join(renderedConfig(ctx, 'alertmanager'), 'alertmanager.yml')}`,
       `--storage.path=${join(ctx.varDir, 'alertmanager')}`,
@@ -364,6 +399,7 @@ const alertmanager: Component = {
     ],
   }),
   healthy: (ctx) => httpOk(`http://127.0.0.1:${port(ctx.ports, 'alertmanager', 'http')}/-/ready`),
+  version: (ctx) => alertmanagerVersion(`http://127.0.0.1:${port(ctx.ports, 'alertmanager', 'http')}`),
 };
 
 const postgresExporter: Component = {
@@ -372,11 +408,16 @@ const postgresExporter: Component = {
   listens: (ctx) => [port(ctx.ports, 'postgres-exporter', 'http')],
   url: (ctx) => `http://127.0.0.1:${port(ctx.ports, 'postgres-exporter', 'http')}/metrics`,
   launch: (ctx) => ({
-    command: debianTools['postgres-exporter'](),
+    command: prometheusTools['postgres-exporter'](),
     args: [`--web.listen-address=127.0.0.1:${port(ctx.ports, 'postgres-exporter', 'http')}`],
     env: { DATA_SOURCE_NAME: `${databaseUrl(ctx)}?sslmode=disable` },
   }),
   healthy: (ctx) => httpOk(`http://127.0.0.1:${port(ctx.ports, 'postgres-exporter', 'http')}/metrics`),
+  version: (ctx) =>
+    buildInfoMetric(
+      `http://127.0.0.1:${port(ctx.ports, 'postgres-exporter', 'http')}/metrics`,
+      'postgres_exporter_build_info',
+    ),
 };
 
 const nodeExporter: Component = {
@@ -385,10 +426,12 @@ const nodeExporter: Component = {
   listens: (ctx) => [port(ctx.ports, 'node-exporter', 'http')],
   url: (ctx) => `http://127.0.0.1:${port(ctx.ports, 'node-exporter', 'http')}/metrics`,
   launch: (ctx) => ({
-    command: debianTools['node-exporter'](),
+    command: prometheusTools['node-exporter'](),
     args: [`--web.listen-address=127.0.0.1:${port(ctx.ports, 'node-exporter', 'http')}`],
   }),
   healthy: (ctx) => httpOk(`http://127.0.0.1:${port(ctx.ports, 'node-exporter', 'http')}/metrics`),
+  version: (ctx) =>
+    buildInfoMetric(`http://127.0.0.1:${port(ctx.ports, 'node-exporter', 'http')}/metrics`, 'node_exporter_build_info'),
 };
 
 /** Environment for the three services, per docs/CONVENTIONS.md. */
@@ -435,6 +478,11 @@ function service(name: 'api' | 'training-worker' | 'drift-worker'): Component {
       executable: 'node',
     }),
     healthy: (ctx) => httpOk(probe(ctx)),
+    version: (ctx) =>
+      buildInfoMetric(
+        name === 'api' ? `http://127.0.0.1:${port(ctx.ports, 'api', 'http')}/api/metrics` : probe(ctx),
+        'pynomaly_build_info',
+      ),
     startTimeoutMs: 90_000,
   };
 }

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
+import pg from 'pg';
 import { UserFacingError } from './progress.js';
 
 const execFileAsync = promisify(execFile);
@@ -38,12 +39,28 @@ export async function kafkaAnswersMetadata(brokers: string[]): Promise<boolean> 
   }
 }
 
-export async function postgresReady(pgIsReady: string, port: number): Promise<boolean> {
+/**
+ * pg_isready's question without its binary: does the server accept connections? An
+ * authentication error is an answer from a running server; "the database system is starting up"
+ * (57P03) and refused connections are not.
+ */
+export async function postgresReady(port: number): Promise<boolean> {
+  const client = new pg.Client({
+    host: '127.0.0.1',
+    port,
+    user: 'pynomaly_readiness_probe',
+    password: 'none',
+    database: 'postgres',
+    connectionTimeoutMillis: 2000,
+  });
   try {
-    await execFileAsync(pgIsReady, ['-h', '127.0.0.1', '-p', String(port), '-t', '2']);
+    await client.connect();
     return true;
-  } catch {
-    return false;
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    return code !== undefined && /^[0-9A-Z]{5}$/.test(code) && code !== '57P03';
+  } finally {
+    await client.end().catch(() => undefined);
   }
 }
 

@@ -1,6 +1,6 @@
 // Long-running children: detached into their own process group, output appended to the
 // component's log, a pid file recording exactly what we started so `down` stops only that.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 
@@ -22,29 +22,81 @@ export interface StartSpec {
   executable?: string;
 }
 
-export function startDetached(spec: StartSpec): PidRecord {
+/**
+ * A child this process spawned. Until it exits, its pid cannot be reused, so liveness comes from
+ * the child's own exit event: /proc/<pid>/cmdline shows the parent's command line until the exec
+ * has happened, which on a busy machine can take long enough to look like a death.
+ */
+export interface Spawned {
+  record: PidRecord;
+  pidFile: string;
+  /** Undefined while running; how it ended once it has. */
+  exit: () => { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  /** Resolves true when the child has exited, false after `ms`. */
+  waitExit: (ms: number) => Promise<boolean>;
+}
+
+export function startDetached(spec: StartSpec): Spawned {
   mkdirSync(dirname(spec.logFile), { recursive: true });
   mkdirSync(dirname(spec.pidFile), { recursive: true });
   const fd = openSync(spec.logFile, 'a');
+  let child: ChildProcess;
   try {
-    const child = spawn(spec.command, spec.args, {
+    child = spawn(spec.command, spec.args, {
       cwd: spec.cwd,
       env: spec.env,
       detached: true,
       stdio: ['ignore', fd, fd],
     });
-    if (child.pid === undefined) throw new Error(`could not start ${spec.command}`);
-    child.unref();
-    const record: PidRecord = {
-      pid: child.pid,
-      executable: spec.executable ?? basename(spec.command),
-      startedAt: new Date().toISOString(),
-    };
-    writeFileSync(spec.pidFile, JSON.stringify(record));
-    return record;
   } finally {
     closeSync(fd);
   }
+  if (child.pid === undefined) throw new Error(`could not start ${spec.command}`);
+  let ended: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', (code, signal) => {
+      ended = { code, signal };
+      resolve();
+    });
+    // A spawn error (e.g. ENOENT) comes instead of an exit event.
+    child.once('error', () => {
+      ended ??= { code: null, signal: null };
+      resolve();
+    });
+  });
+  child.unref();
+  const record: PidRecord = {
+    pid: child.pid,
+    executable: spec.executable ?? basename(spec.command),
+    startedAt: new Date().toISOString(),
+  };
+  writeFileSync(spec.pidFile, JSON.stringify(record));
+  return {
+    record,
+    pidFile: spec.pidFile,
+    exit: () => ended,
+    waitExit: (ms) =>
+      Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref())]),
+  };
+}
+
+/**
+ * Stops a child this process spawned, whatever its command line says: its whole process group,
+ * SIGKILL after the grace period, and waits for its exit.
+ */
+export async function stopSpawned(s: Spawned, signal: NodeJS.Signals = 'SIGTERM', graceMs = 20_000): Promise<void> {
+  signalGroup(s.record.pid, signal);
+  if (!(await s.waitExit(graceMs))) {
+    signalGroup(s.record.pid, 'SIGKILL');
+    await s.waitExit(graceMs);
+  }
+  // Anything it left in its group goes too (signalGroup falls back to the pid, gone by now).
+  try {
+    process.kill(-s.record.pid, 'SIGKILL');
+  } catch {
+    // group empty
+  }
+  rmSync(s.pidFile, { force: true });
 }
 
 export function readPid(pidFile: string): PidRecord | undefined {

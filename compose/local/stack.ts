@@ -17,7 +17,7 @@ import { containerControl, containersMode } from './containers.js';
 import { assertPortFree, waitUntil } from './health.js';
 import { postgresDataDir, projectRoot, type Profile } from './paths.js';
 import { port } from './ports.js';
-import { runningPid, startDetached, stopByPidFile, killByPidFile } from './processes.js';
+import { killByPidFile, runningPid, startDetached, stopByPidFile, stopSpawned, type Spawned } from './processes.js';
 import { info, UserFacingError } from './progress.js';
 
 export type Selection = 'all' | 'infra';
@@ -36,11 +36,21 @@ function selected(only: Selection = 'all'): Component[] {
   return only === 'infra' ? components.filter((c) => c.group === 'infra') : components;
 }
 
-export async function startComponent(ctx: Context, c: Component): Promise<'started' | 'already-running'> {
+/**
+ * Starts one component and waits until it is healthy. On failure (it exited, timed out, or its
+ * after-start step failed) the process it spawned is stopped before the error is rethrown, so a
+ * misjudged start leaves nothing behind. `onSpawn` hands the child to the caller, which stops it
+ * if a later component fails.
+ */
+export async function startComponent(
+  ctx: Context,
+  c: Component,
+  onSpawn: (s: Spawned) => void = () => undefined,
+): Promise<'started' | 'already-running'> {
   if (runningPid(pidFile(ctx, c.name)) !== undefined) return 'already-running';
   await c.prepare?.(ctx);
   const launch = c.launch(ctx);
-  const record = startDetached({
+  const spawned = startDetached({
     command: launch.command,
     args: launch.args,
     env: { ...process.env, ...launch.env },
@@ -49,12 +59,46 @@ export async function startComponent(ctx: Context, c: Component): Promise<'start
     pidFile: pidFile(ctx, c.name),
     executable: launch.executable,
   });
-  await waitUntil(`${c.name} (pid ${record.pid})`, () => c.healthy(ctx), c.startTimeoutMs ?? 45_000, {
-    logFile: logFile(ctx, c.name),
-    alive: () => runningPid(pidFile(ctx, c.name)) !== undefined,
-  });
-  await c.afterHealthy?.(ctx);
+  onSpawn(spawned);
+  try {
+    await waitUntil(`${c.name} (pid ${spawned.record.pid})`, () => c.healthy(ctx), c.startTimeoutMs ?? 45_000, {
+      logFile: logFile(ctx, c.name),
+      alive: () => spawned.exit() === undefined,
+    });
+    await c.afterHealthy?.(ctx);
+  } catch (err) {
+    await stopSpawned(spawned, c.stopSignal ?? 'SIGTERM');
+    throw err;
+  }
   return 'started';
+}
+
+/**
+ * Starts the components in order; when one fails, every process this call spawned is stopped
+ * (in reverse order), the failed one included, and the error is rethrown.
+ */
+export async function startInOrder(
+  ctx: Context,
+  wanted: Component[],
+  onSpawn: (s: Spawned) => void = () => undefined,
+): Promise<void> {
+  const spawned: { c: Component; s: Spawned }[] = [];
+  try {
+    for (const c of wanted) {
+      const t0 = Date.now();
+      const result = await startComponent(ctx, c, (s) => {
+        spawned.push({ c, s });
+        onSpawn(s);
+      });
+      info(
+        `${c.name.padEnd(18)} ${result === 'started' ? `healthy in ${((Date.now() - t0) / 1000).toFixed(1)}s` : 'already running'}`,
+      );
+    }
+  } catch (err) {
+    info('start failed; stopping every process this run started so nothing is left half-up');
+    for (const { c, s } of spawned.reverse()) await stopSpawned(s, c.stopSignal ?? 'SIGTERM').catch(() => undefined);
+    throw err;
+  }
 }
 
 export async function stopComponent(ctx: Context, c: Component): Promise<'stopped' | 'not-running'> {
@@ -93,21 +137,7 @@ export async function upStack(opts: UpOptions): Promise<Endpoints> {
     if (runningPid(pidFile(ctx, c.name)) !== undefined) continue;
     for (const p of c.listens(ctx)) await assertPortFree(p, c.name);
   }
-  const startedNow: Component[] = [];
-  try {
-    for (const c of wanted) {
-      const t0 = Date.now();
-      const result = await startComponent(ctx, c);
-      if (result === 'started') startedNow.push(c);
-      info(
-        `${c.name.padEnd(18)} ${result === 'started' ? `healthy in ${((Date.now() - t0) / 1000).toFixed(1)}s` : 'already running'}`,
-      );
-    }
-  } catch (err) {
-    info('start failed; stopping what this run started so nothing is left half-up');
-    for (const c of startedNow.reverse()) await stopComponent(ctx, c).catch(() => undefined);
-    throw err;
-  }
+  await startInOrder(ctx, wanted);
   return endpoints(opts.profile);
 }
 
@@ -126,6 +156,8 @@ export interface StatusRow {
   ports: string;
   pid: string;
   health: 'healthy' | 'unhealthy' | 'stopped';
+  /** As the running process reports it; '-' when stopped or it does not answer. */
+  version: string;
   url: string;
 }
 
@@ -135,11 +167,13 @@ export async function stackStatus(profile: Profile): Promise<StatusRow[]> {
     components.map(async (c) => {
       const pid = runningPid(pidFile(ctx, c.name));
       const health = pid === undefined ? 'stopped' : (await c.healthy(ctx)) ? 'healthy' : 'unhealthy';
+      const version = pid === undefined ? undefined : await c.version(ctx, pid).catch(() => undefined);
       return {
         component: c.name,
         ports: c.listens(ctx).join(','),
         pid: pid === undefined ? '-' : String(pid),
         health,
+        version: version || '-',
         url: c.url(ctx),
       } satisfies StatusRow;
     }),

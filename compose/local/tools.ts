@@ -1,44 +1,57 @@
-// Where each installed binary lives. Debian packages put theirs on fixed paths; what we build or
-// download lives in the cache, keyed by the version or manifest that produced it.
+// Where each installed binary lives: what we build or download lives in the cache, keyed by the
+// version (versions.yaml) or manifest that produced it.
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cacheDir, projectRoot } from './paths.js';
+import { localField, pin } from './versions.js';
 
-export const KAFKA_VERSION = '4.1.1';
+/** Build directory of a part built from source, keyed by its pinned version. */
+const partHome = (part: 'prometheus' | 'alertmanager' | 'node-exporter' | 'jaeger') => () =>
+  join(cacheDir(), part, pin(part).version);
+export const prometheusHome = partHome('prometheus');
+export const alertmanagerHome = partHome('alertmanager');
+export const nodeExporterHome = partHome('node-exporter');
+export const jaegerHome = partHome('jaeger');
+
 export const KAFKA_SCALA = '2.13';
+export const kafkaVersion = (): string => pin('kafka').version;
 
-function postgresBinDir(): string {
-  const root = '/usr/lib/postgresql';
-  if (existsSync(root)) {
-    const versions = readdirSync(root)
-      .filter((v) => /^\d+$/.test(v) && existsSync(join(root, v, 'bin', 'postgres')))
-      .sort((a, b) => Number(b) - Number(a));
-    if (versions[0]) return join(root, versions[0], 'bin');
-  }
-  return join(root, '15', 'bin');
+/**
+ * Postgres' binaries. As root the server runs as an unprivileged user (Postgres refuses root),
+ * which cannot enter root's home: then they live under /var/cache/pynomaly instead.
+ */
+export function postgresHome(): string {
+  const base = process.getuid?.() === 0 ? '/var/cache/pynomaly' : cacheDir();
+  return join(base, 'postgres', pin('postgres').version);
 }
 
-export const debianTools = {
-  postgres: () => join(postgresBinDir(), 'postgres'),
-  initdb: () => join(postgresBinDir(), 'initdb'),
-  pg_isready: () => join(postgresBinDir(), 'pg_isready'),
-  psql: () => join(postgresBinDir(), 'psql'),
-  prometheus: () => '/usr/bin/prometheus',
-  promtool: () => '/usr/bin/promtool',
-  alertmanager: () => '/usr/bin/prometheus-alertmanager',
-  amtool: () => '/usr/bin/amtool',
-  'postgres-exporter': () => '/usr/bin/prometheus-postgres-exporter',
-  'node-exporter': () => '/usr/bin/prometheus-node-exporter',
+function postgresBin(binary: string): string {
+  return join(postgresHome(), 'node_modules', ...localField('postgres', 'npm').split('/'), 'native', 'bin', binary);
+}
+
+export const postgresTools = {
+  postgres: () => postgresBin('postgres'),
+  initdb: () => postgresBin('initdb'),
 } as const;
 
-/** The Debian packages that provide the tools above. */
+export const prometheusTools = {
+  prometheus: () => join(prometheusHome(), 'prometheus'),
+  promtool: () => join(prometheusHome(), 'promtool'),
+  alertmanager: () => join(alertmanagerHome(), 'alertmanager'),
+  amtool: () => join(alertmanagerHome(), 'amtool'),
+  'node-exporter': () => join(nodeExporterHome(), 'node_exporter'),
+  /** Debian's package: it ships exactly the pinned version (see versions.yaml). */
+  'postgres-exporter': () => '/usr/bin/prometheus-postgres-exporter',
+} as const;
+
+/** Debian packages the stack uses, each with the binary that shows it is installed. */
 export const debianPackages = [
-  'postgresql',
-  'prometheus',
-  'prometheus-alertmanager',
-  'prometheus-postgres-exporter',
-  'prometheus-node-exporter',
+  { pkg: 'prometheus-postgres-exporter', binary: '/usr/bin/prometheus-postgres-exporter' },
+  { pkg: 'default-jre-headless', binary: 'java' },
+  { pkg: 'maven', binary: 'mvn' },
+  // Headless browser for the UI tests (test/e2e/browser.test.ts).
+  { pkg: 'chromium', binary: '/usr/bin/chromium' },
 ];
 
 export function collectorManifest(): string {
@@ -60,19 +73,12 @@ export function collectorBinary(): string {
   return process.env.PYNOMALY_OTELCOL ?? join(collectorBuildDir(), 'otelcol-pynomaly');
 }
 
-/** Jaeger v2's Go module version (the v1.x module tags carry the v2 binary in cmd/jaeger). */
-export const JAEGER_MODULE_VERSION = 'v1.76.0';
-
-export function jaegerHome(): string {
-  return join(cacheDir(), 'jaeger', JAEGER_MODULE_VERSION);
-}
-
 export function jaegerBinary(): string {
   return process.env.PYNOMALY_JAEGER ?? join(jaegerHome(), 'jaeger');
 }
 
 export function kafkaHome(): string {
-  return join(cacheDir(), 'kafka', `${KAFKA_SCALA}-${KAFKA_VERSION}`);
+  return join(cacheDir(), 'kafka', `${KAFKA_SCALA}-${kafkaVersion()}`);
 }
 
 export function kafkaClasspath(): string {

@@ -1,7 +1,7 @@
 /**
  * Alertmanager config: amtool check-config, the routing table of alertmanager/tests/routes.yml
  * through `amtool config routes test` (every route of the tree must be reached by some row), and
- * the inhibition cases on a real Alertmanager (Debian's 0.25): both alerts are posted, and the
+ * the inhibition cases on a real Alertmanager (the release versions.yaml pins): both alerts are posted, and the
  * target's status must say whether it is inhibited.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -13,14 +13,14 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { debianTools } from '../../compose/local/tools.js';
+import { prometheusTools } from '../../compose/local/tools.js';
 import { freePort } from '../../testkit/net.js';
 
 const run = promisify(execFile);
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const amDir = join(root, 'alertmanager');
 const configFile = join(amDir, 'alertmanager.yml');
-const amtool = debianTools.amtool();
+const amtool = prometheusTools.amtool();
 
 interface Route {
   receiver?: string;
@@ -139,7 +139,7 @@ describe('inhibition on a real Alertmanager', () => {
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     proc = spawn(
-      debianTools.alertmanager(),
+      prometheusTools.alertmanager(),
       [
         `--config.file=${join(dir, 'config', 'alertmanager.yml')}`,
         `--storage.path=${join(dir, 'data')}`,

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { componentByName, context } from '../../compose/local/components.js';
 import { projectRoot } from '../../compose/local/paths.js';
-import { debianTools } from '../../compose/local/tools.js';
+import { prometheusTools } from '../../compose/local/tools.js';
 
 let dir: string;
 
@@ -37,7 +37,7 @@ describe('configs rendered by the local runner (test profile)', () => {
     expect(unaddress(rendered)).toBe(unaddress(real));
     expect(rendered).toContain('127.0.0.1:19093');
     const out = execFileSync(
-      debianTools.promtool(),
+      prometheusTools.promtool(),
       ['check', 'config', join(dir, 'config', 'prometheus', 'prometheus.yml')],
       { encoding: 'utf8' },
     );
@@ -63,7 +63,7 @@ describe('configs rendered by the local runner (test profile)', () => {
       readFileSync(join(projectRoot, 'compose', 'test-secrets', 'api-webhook-token'), 'utf8'),
     );
     const out = execFileSync(
-      debianTools.amtool(),
+      prometheusTools.amtool(),
       ['check-config', join(dir, 'config', 'alertmanager', 'alertmanager.yml')],
       { encoding: 'utf8' },
     );

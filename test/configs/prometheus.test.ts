@@ -1,6 +1,6 @@
 /**
- * Prometheus config, rules and rule unit tests, checked with promtool (Debian's 2.42; the same
- * files load in 3.x because they use no feature flag or 3.x-only key), plus the conventions that
+ * Prometheus config, rules and rule unit tests, checked with the promtool of the Prometheus release
+ * versions.yaml pins (the one every environment runs), plus the conventions that
  * promtool cannot know: every alert is labelled, documented, has a runbook and is unit-tested
  * both firing and silent; recording rules follow level:metric:operations.
  */
@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { debianTools } from '../../compose/local/tools.js';
+import { prometheusTools } from '../../compose/local/tools.js';
 import { dashboardNames } from '../../grafana/src/dashboards.js';
 import * as slo from '../../services/shared/src/metrics/slo.js';
 import { dashboardUid } from '../../grafana/src/lib.js';
@@ -20,7 +20,7 @@ import { dashboardUid } from '../../grafana/src/lib.js';
 const run = promisify(execFile);
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const promDir = join(root, 'prometheus');
-const promtool = debianTools.promtool();
+const promtool = prometheusTools.promtool();
 
 interface Rule {
   alert?: string;

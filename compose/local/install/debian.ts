@@ -1,40 +1,48 @@
-// Postgres, Prometheus, Alertmanager and the exporters come from Debian packages. We only use
-// their binaries: the system services they ship are never started or touched.
+// The few parts Debian ships at the pinned version (see versions.yaml), the Java runtime and Maven
+// for Kafka, and Chromium for the UI tests. We only use their binaries: no system service they
+// ship is started or touched.
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { run, which } from '../exec.js';
 import { info, step, UserFacingError } from '../progress.js';
-import { debianPackages, debianTools } from '../tools.js';
+import { debianPackages } from '../tools.js';
+import { pins } from '../versions.js';
 
-const javaAndMaven = [
-  { binary: 'java', pkg: 'default-jre-headless' },
-  { binary: 'mvn', pkg: 'maven' },
-];
+const present = (binary: string) => (binary.startsWith('/') ? existsSync(binary) : which(binary) !== undefined);
 
 export function missingDebianPackages(): string[] {
-  const missing = new Set<string>();
-  const toolPackage: Record<keyof typeof debianTools, string> = {
-    postgres: 'postgresql',
-    initdb: 'postgresql',
-    pg_isready: 'postgresql',
-    psql: 'postgresql',
-    prometheus: 'prometheus',
-    promtool: 'prometheus',
-    alertmanager: 'prometheus-alertmanager',
-    amtool: 'prometheus-alertmanager',
-    'postgres-exporter': 'prometheus-postgres-exporter',
-    'node-exporter': 'prometheus-node-exporter',
-  };
-  for (const [tool, path] of Object.entries(debianTools)) {
-    if (!existsSync(path())) missing.add(toolPackage[tool as keyof typeof debianTools]);
+  return debianPackages.filter(({ binary }) => !present(binary)).map(({ pkg }) => pkg);
+}
+
+/** Upstream version of an installed Debian package (`0.11.1-3+b5` → `0.11.1`), if installed. */
+function installedVersion(pkg: string): string | undefined {
+  try {
+    const v = execFileSync('dpkg-query', ['-W', '-f', '${Version}', pkg], { stdio: 'pipe' }).toString();
+    return v.replace(/^\d+:/, '').replace(/[-+~].*$/, '') || undefined;
+  } catch {
+    return undefined;
   }
-  for (const { binary, pkg } of javaAndMaven) if (!which(binary)) missing.add(pkg);
-  return [...missing].filter((p) => debianPackages.includes(p) || javaAndMaven.some((j) => j.pkg === p));
+}
+
+/** A part taken from Debian must be exactly the pinned version. */
+function checkPinnedDebianVersions(): void {
+  for (const [name, pin] of Object.entries(pins())) {
+    const pkg = pin.local?.debian;
+    if (!pkg) continue;
+    const have = installedVersion(pkg);
+    if (have && have !== pin.local?.debianVersion)
+      throw new UserFacingError(
+        `${name}: Debian's ${pkg} is ${have}, versions.yaml pins ${pin.local?.debianVersion}. ` +
+          'Change the pin (and the images in compose/ and k8s/) or build that version another way.',
+      );
+  }
 }
 
 export async function ensureDebianPackages(logDir: string): Promise<void> {
   const missing = missingDebianPackages();
   if (missing.length === 0) {
+    checkPinnedDebianVersions();
     info('Debian packages: all present');
     return;
   }
@@ -63,4 +71,5 @@ export async function ensureDebianPackages(logDir: string): Promise<void> {
   const still = missingDebianPackages();
   if (still.length)
     throw new UserFacingError(`apt-get finished but these are still missing: ${still.join(', ')} (see ${logFile})`);
+  checkPinnedDebianVersions();
 }

@@ -1,17 +1,38 @@
-// `install`: everything the stack needs, idempotent and cached. Each part says what it does.
+// `install`: every part at the version versions.yaml pins, idempotent and cached. Each part says
+// what it does. Independent builds run in two lanes: Prometheus (web UI build, then the largest
+// compile) next to everything else, so downloads and the UI build overlap the other compiles.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { cacheDir } from '../paths.js';
+import { UserFacingError } from '../progress.js';
 import { ensureCollector } from './collector.js';
 import { ensureDebianPackages } from './debian.js';
-import { ensureJaeger } from './jaeger.js';
+import { ensureGoProgram } from './go-build.js';
 import { ensureKafka } from './kafka.js';
+import { ensurePostgres } from './postgres.js';
+import { alertmanagerProgram, jaegerProgram, nodeExporterProgram, prometheusProgram } from './prometheus-ecosystem.js';
 
 export async function installAll(): Promise<void> {
   const logDir = join(cacheDir(), 'install-logs');
   mkdirSync(logDir, { recursive: true });
   await ensureDebianPackages(logDir);
-  await ensureKafka(logDir);
-  await ensureCollector(logDir);
-  await ensureJaeger(logDir);
+  const lanes = await Promise.allSettled([
+    ensureGoProgram(prometheusProgram(), logDir),
+    (async () => {
+      await ensurePostgres(logDir);
+      await ensureKafka(logDir);
+      await ensureGoProgram(alertmanagerProgram(), logDir);
+      await ensureGoProgram(nodeExporterProgram(), logDir);
+      await ensureCollector(logDir);
+      await ensureGoProgram(jaegerProgram(), logDir);
+    })(),
+  ]);
+  // Both lanes run to their end (no build is left running behind a failed one); then every
+  // failure is reported.
+  const failures = lanes.flatMap((l) => (l.status === 'rejected' ? [l.reason as unknown] : []));
+  if (failures.length === 1) throw failures[0];
+  if (failures.length > 1)
+    throw new UserFacingError(
+      failures.map((f) => (f instanceof Error ? f.message : String(f))).join('\n\n--- and ---\n\n'),
+    );
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { run, which } from '../exec.js';
 import { cacheDir } from '../paths.js';
 import { info, step, UserFacingError } from '../progress.js';
-import { KAFKA_SCALA, KAFKA_VERSION, kafkaHome } from '../tools.js';
+import { KAFKA_SCALA, kafkaHome, kafkaVersion } from '../tools.js';
 
 const LOG4J_VERSION = '2.24.3';
 const SLF4J_VERSION = '2.0.17';
@@ -19,11 +19,11 @@ function pom(): string {
   <modelVersion>4.0.0</modelVersion>
   <groupId>dev.pynomaly</groupId>
   <artifactId>kafka-runtime</artifactId>
-  <version>${KAFKA_VERSION}</version>
+  <version>${kafkaVersion()}</version>
   <packaging>pom</packaging>
   <dependencies>
 ${[
-  dep('org.apache.kafka', `kafka_${KAFKA_SCALA}`, KAFKA_VERSION),
+  dep('org.apache.kafka', `kafka_${KAFKA_SCALA}`, kafkaVersion()),
   dep('org.slf4j', 'slf4j-api', SLF4J_VERSION),
   dep('org.apache.logging.log4j', 'log4j-slf4j2-impl', LOG4J_VERSION),
   dep('org.apache.logging.log4j', 'log4j-core', LOG4J_VERSION),
@@ -39,7 +39,7 @@ export function kafkaInstalled(): boolean {
 
 export async function ensureKafka(logDir: string): Promise<void> {
   if (kafkaInstalled()) {
-    info(`Kafka ${KAFKA_VERSION}: cached in ${kafkaHome()}`);
+    info(`Kafka ${kafkaVersion()}: cached in ${kafkaHome()}`);
     return;
   }
   if (!which('mvn'))
@@ -50,7 +50,7 @@ export async function ensureKafka(logDir: string): Promise<void> {
   rmSync(home, { recursive: true, force: true });
   mkdirSync(home, { recursive: true });
   writeFileSync(join(home, 'pom.xml'), pom());
-  await step(`Kafka ${KAFKA_VERSION}: resolving jars with Maven`, () =>
+  await step(`Kafka ${kafkaVersion()}: resolving jars with Maven`, () =>
     run(
       'mvn',
       [
@@ -69,9 +69,9 @@ export async function ensureKafka(logDir: string): Promise<void> {
     ),
   );
   const jars = readdirSync(join(home, 'libs')).filter((f) => f.endsWith('.jar'));
-  if (!jars.some((j) => j.startsWith(`kafka_${KAFKA_SCALA}-${KAFKA_VERSION}`))) {
+  if (!jars.some((j) => j.startsWith(`kafka_${KAFKA_SCALA}-${kafkaVersion()}`))) {
     throw new UserFacingError(`Maven finished but the Kafka broker jar is not in ${join(home, 'libs')}`);
   }
   writeFileSync(join(home, '.complete'), `${jars.length} jars\n`);
-  info(`Kafka ${KAFKA_VERSION}: ${jars.length} jars in ${join(home, 'libs')}`);
+  info(`Kafka ${kafkaVersion()}: ${jars.length} jars in ${join(home, 'libs')}`);
 }

@@ -62,12 +62,37 @@ export function databaseUrl(ctx: Context): string {
   return `postgres://${LOCAL_DB.user}:${LOCAL_DB.password}@127.0.0.1:${port(ctx.ports, 'postgres', 'sql')}/${LOCAL_DB.database}`;
 }
 
+/** The profile's admin key (what `start` prints and the tests use). */
 export function apiKey(profile: Profile): string {
   return profile === 'test' ? 'pynomaly-test-key' : 'pynomaly-dev-key';
 }
 
+/**
+ * A secret of the profile, from compose/<profile>-secrets/ (the files compose mounts too):
+ * `api-webhook-token` (Alertmanager's alerts:write key), `scrape-token` (Prometheus' bearer token
+ * for the services' metrics), `kafka-password` (the services' SCRAM password on Kafka).
+ */
+export function profileSecret(profile: Profile, name: 'api-webhook-token' | 'scrape-token' | 'kafka-password'): string {
+  return readFileSync(join(projectRoot, 'compose', `${profile}-secrets`, name), 'utf8').trim();
+}
+
+/** The keys the local API accepts: the admin key, and the webhook's key that can only post alerts. */
+export function apiKeysConfig(profile: Profile): string {
+  return JSON.stringify([
+    { name: 'local', scopes: ['admin', 'metrics:read'], keys: [apiKey(profile)] },
+    { name: 'alertmanager', scopes: ['alerts:write'], keys: [profileSecret(profile, 'api-webhook-token')] },
+  ]);
+}
+
+/** The plaintext listener: the tests' own clients and the Collector's kafkametrics receiver. */
 export function kafkaBrokers(ctx: Context): string[] {
   return [`127.0.0.1:${port(ctx.ports, 'kafka', 'broker')}`];
+}
+
+/** The SASL/SCRAM-SHA-512 listener the services use, as production Kafka requires credentials. */
+export const KAFKA_SASL_USER = 'pynomaly';
+export function kafkaSaslBrokers(ctx: Context): string[] {
+  return [`127.0.0.1:${port(ctx.ports, 'kafka', 'sasl')}`];
 }
 
 const asRoot = () => process.getuid?.() === 0;
@@ -187,13 +212,18 @@ const postgres: Component = {
 const kafka: Component = {
   name: 'kafka',
   group: 'infra',
-  listens: (ctx) => [port(ctx.ports, 'kafka', 'broker'), port(ctx.ports, 'kafka', 'controller')],
+  listens: (ctx) => [
+    port(ctx.ports, 'kafka', 'broker'),
+    port(ctx.ports, 'kafka', 'controller'),
+    port(ctx.ports, 'kafka', 'sasl'),
+  ],
   url: (ctx) => `kafka://${kafkaBrokers(ctx).join(',')}`,
   prepare: (ctx) => {
     const dir = join(ctx.varDir, 'kafka');
     const logDirs = join(dir, 'data');
     const broker = port(ctx.ports, 'kafka', 'broker');
     const controller = port(ctx.ports, 'kafka', 'controller');
+    const sasl = port(ctx.ports, 'kafka', 'sasl');
     mkdirSync(dir, { recursive: true });
     writeFileSync(
       join(dir, 'server.properties'),
@@ -202,9 +232,12 @@ const kafka: Component = {
         'process.roles=broker,controller',
         'node.id=1',
         `controller.quorum.voters=1@127.0.0.1:${controller}`,
-        `listeners=PLAINTEXT://127.0.0.1:${broker},CONTROLLER://127.0.0.1:${controller}`,
-        `advertised.listeners=PLAINTEXT://127.0.0.1:${broker}`,
-        'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+        `listeners=PLAINTEXT://127.0.0.1:${broker},CONTROLLER://127.0.0.1:${controller},SASL_PLAINTEXT://127.0.0.1:${sasl}`,
+        `advertised.listeners=PLAINTEXT://127.0.0.1:${broker},SASL_PLAINTEXT://127.0.0.1:${sasl}`,
+        'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT',
+        // The services' listener: SCRAM-SHA-512 with the user created at format time (below).
+        'sasl.enabled.mechanisms=SCRAM-SHA-512',
+        'listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
         'controller.listener.names=CONTROLLER',
         'inter.broker.listener.name=PLAINTEXT',
         `log.dirs=${logDirs}`,
@@ -251,10 +284,38 @@ const kafka: Component = {
           clusterId,
           '-c',
           join(dir, 'server.properties'),
+          '--add-scram',
+          `SCRAM-SHA-512=[name=${KAFKA_SASL_USER},password=${profileSecret(ctx.profile, 'kafka-password')}]`,
         ],
         { stdio: 'pipe' },
       );
+      writeFileSync(join(dir, 'scram-user'), KAFKA_SASL_USER);
     }
+  },
+  // A data directory formatted before the SASL listener existed has no SCRAM user: add it once.
+  afterHealthy: (ctx) => {
+    const marker = join(ctx.varDir, 'kafka', 'scram-user');
+    if (existsSync(marker)) return;
+    execFileSync(
+      'java',
+      [
+        '-cp',
+        kafkaClasspath(),
+        `-Dlog4j2.configurationFile=${join(ctx.varDir, 'kafka', 'log4j2.properties')}`,
+        'kafka.admin.ConfigCommand',
+        '--bootstrap-server',
+        kafkaBrokers(ctx).join(','),
+        '--alter',
+        '--entity-type',
+        'users',
+        '--entity-name',
+        KAFKA_SASL_USER,
+        '--add-config',
+        `SCRAM-SHA-512=[password=${profileSecret(ctx.profile, 'kafka-password')}]`,
+      ],
+      { stdio: 'pipe' },
+    );
+    writeFileSync(marker, KAFKA_SASL_USER);
   },
   launch: (ctx) => {
     const dir = join(ctx.varDir, 'kafka');
@@ -360,6 +421,9 @@ const prometheus: Component = {
       (rel) => rel === 'tests' || rel === 'targets' || rel.endsWith('.md'),
     );
     renderTree(join(projectRoot, 'prometheus', 'targets', 'local'), join(out, 'targets', 'active'), ctx.ports);
+    // prometheus.yml sends this bearer token to the services' metrics endpoints.
+    mkdirSync(join(out, 'secrets'), { recursive: true });
+    writeFileSync(join(out, 'secrets', 'scrape-token'), profileSecret(ctx.profile, 'scrape-token'), { mode: 0o600 });
   },
   launch: (ctx) => ({
     command: prometheusTools.prometheus(),
@@ -383,10 +447,12 @@ const alertmanager: Component = {
   prepare: (ctx) => {
     const out = renderedConfig(ctx, 'alertmanager');
     renderTree(join(projectRoot, 'alertmanager'), out, ctx.ports, (rel) => rel === 'tests' || rel.endsWith('.md'));
-    // The webhook receiver authenticates to the API with an API key read from a file next to
-    // the config (a mounted Secret in compose/k8s); locally it is the profile's key.
+    // The webhook receiver authenticates to the API with its alerts:write key, read from a file
+    // next to the config (a mounted Secret in compose/k8s); locally the profile's secret.
     mkdirSync(join(out, 'secrets'), { recursive: true });
-    writeFileSync(join(out, 'secrets', 'api-webhook-token'), apiKey(ctx.profile), { mode: 0o600 });
+    writeFileSync(join(out, 'secrets', 'api-webhook-token'), profileSecret(ctx.profile, 'api-webhook-token'), {
+      mode: 0o600,
+    });
   },
   launch: (ctx) => ({
     command: prometheusTools.alertmanager(),
@@ -439,10 +505,14 @@ export function serviceEnv(ctx: Context, service: 'api' | 'training-worker' | 'd
   return {
     PYNOMALY_ENVIRONMENT: ctx.profile === 'dev' ? 'development' : 'test',
     DATABASE_URL: databaseUrl(ctx),
-    KAFKA_BROKERS: kafkaBrokers(ctx).join(','),
+    KAFKA_BROKERS: kafkaSaslBrokers(ctx).join(','),
+    KAFKA_SASL_MECHANISM: 'scram-sha-512',
+    KAFKA_SASL_USERNAME: KAFKA_SASL_USER,
+    KAFKA_SASL_PASSWORD: profileSecret(ctx.profile, 'kafka-password'),
     OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port(ctx.ports, 'otel-collector', 'grpc')}`,
     OTEL_SERVICE_NAME: service === 'api' ? 'pynomaly-api' : `pynomaly-${service}`,
-    PYNOMALY_API_KEYS: apiKey(ctx.profile),
+    PYNOMALY_API_KEYS: apiKeysConfig(ctx.profile),
+    PYNOMALY_SCRAPE_TOKEN: profileSecret(ctx.profile, 'scrape-token'),
     API_HOST: '127.0.0.1',
     API_PORT: String(port(ctx.ports, 'api', 'http')),
     METRICS_HOST: '127.0.0.1',

@@ -1,15 +1,15 @@
 /**
  * npm run soak [-- --minutes 10] [--horizon 120]: detect traffic against the local test stack with
  * retention shortened to `horizon` seconds; prints the table sizes every minute and checks that
- * they stay flat and that every drift window that was due was evaluated (test/support/soak.ts).
+ * they stay flat and that every drift window that was due was evaluated (testkit/soak.ts).
  * Starts the test stack when it is not running (and stops it afterwards); export
  * PYNOMALY_PORT_OFFSET first when others use the default ports.
  */
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { downStack, endpoints, stackStatus, upStack } from '../compose/local/stack.js';
-import { ApiClient } from '../test/support/api-client.js';
-import { formatSoakTable, restartApiWith, runSoak, soakRetentionEnv } from '../test/support/soak.js';
+import { ApiClient } from '../testkit/api-client.js';
+import { formatSoakTable, restartApiWith, runSoak, soakRetentionEnv } from '../testkit/soak.js';
 
 const { values } = parseArgs({
   options: { minutes: { type: 'string', default: '10' }, horizon: { type: 'string', default: '120' } },

@@ -51,5 +51,6 @@ async function compose(args: string[]): Promise<void> {
 export const containerControl = {
   kill: (component: string) => compose(['kill', '-s', 'SIGKILL', composeService(component)]),
   stop: (component: string) => compose(['stop', composeService(component)]),
+  restart: (component: string) => compose(['restart', composeService(component)]),
   start: (component: string) => compose(['up', '-d', '--wait', composeService(component)]),
 };

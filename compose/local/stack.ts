@@ -114,6 +114,14 @@ export async function killComponent(profile: Profile, name: string): Promise<boo
   return killByPidFile(pidFile(context(profile), componentByName(name).name));
 }
 
+export async function restartComponent(profile: Profile, name: string): Promise<void> {
+  if (containersMode()) return containerControl.restart(name);
+  const ctx = context(profile);
+  const c = componentByName(name);
+  await stopComponent(ctx, c);
+  await startComponent(ctx, c);
+}
+
 export async function startNamed(profile: Profile, name: string): Promise<void> {
   if (containersMode()) return containerControl.start(name);
   await startComponent(context(profile), componentByName(name));

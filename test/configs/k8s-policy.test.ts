@@ -13,9 +13,9 @@ import { parse, parseAllDocuments } from 'yaml';
 import { loadConfig, type ServiceName } from '../../services/shared/src/config.js';
 import { topicNames } from '../../services/shared/src/events/index.js';
 import { ensureServiceTopics, type ServiceCore } from '../../services/shared/src/lifecycle.js';
-import { ensureDeploymentTools } from './tools/install.js';
+import { ensureDeploymentTools } from '../../scripts/tools/install.js';
 import type { K8sObject } from './tools/k8s-schema.js';
-import { kustomizeBuild, repoRoot } from './tools/render-k8s.js';
+import { kustomizeBuild, repoRoot } from '../../scripts/generators/k8s-manifest.js';
 
 /** to component : port ← from (component names; `*` = any source, e.g. through an ingress controller). */
 const FLOWS: readonly string[] = [

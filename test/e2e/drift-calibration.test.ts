@@ -9,10 +9,10 @@
 import { DEFAULT_PERSISTENCE } from '@pynomaly/algorithms';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { endpoints } from '../../compose/local/stack.js';
-import { ApiClient, type AlertItem } from '../support/api-client.js';
+import { ApiClient, type AlertItem } from '../../testkit/api-client.js';
 import { promAlerts } from '../support/observe.js';
 import { eventually, promQuery, sleep } from '../support/stack-clients.js';
-import { describeCounts, FEATURES, streamRows, trainDetector, type TrainedDetector } from '../support/traffic.js';
+import { describeCounts, FEATURES, streamRows, trainDetector, type TrainedDetector } from '../../testkit/traffic.js';
 
 const e = endpoints('test');
 const api = new ApiClient(e.apiUrl, e.apiKey);

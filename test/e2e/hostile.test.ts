@@ -16,9 +16,9 @@ import { context } from '../../compose/local/components.js';
 import { projectRoot } from '../../compose/local/paths.js';
 import { isOurs, readPid } from '../../compose/local/processes.js';
 import { endpoints } from '../../compose/local/stack.js';
-import { ApiClient, type Job } from '../support/api-client.js';
+import { ApiClient, type Job } from '../../testkit/api-client.js';
 import { rssOf } from '../support/observe.js';
-import { seededRandom, waitForJob } from '../support/traffic.js';
+import { seededRandom, waitForJob } from '../../testkit/traffic.js';
 
 const e = endpoints('test');
 const api = new ApiClient(e.apiUrl, e.apiKey);

@@ -17,10 +17,10 @@ import { CONSUMER_GROUPS } from '@pynomaly/shared';
 import { context } from '../../compose/local/components.js';
 import { isOurs, readPid } from '../../compose/local/processes.js';
 import { endpoints, killComponent, startNamed, stopNamed } from '../../compose/local/stack.js';
-import { ApiClient, type Job } from '../support/api-client.js';
+import { ApiClient, type Job } from '../../testkit/api-client.js';
 import { exposedValue, logLines } from '../support/observe.js';
 import { eventually, sleep } from '../support/stack-clients.js';
-import { FEATURES, makeRows, seededRandom, waitForJob } from '../support/traffic.js';
+import { FEATURES, makeRows, seededRandom, waitForJob } from '../../testkit/traffic.js';
 
 const e = endpoints('test');
 const api = new ApiClient(e.apiUrl, e.apiKey);

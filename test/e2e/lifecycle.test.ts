@@ -6,11 +6,11 @@ import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { endpoints } from '../../compose/local/stack.js';
-import { ApiClient, type Job } from '../support/api-client.js';
+import { ApiClient, type Job } from '../../testkit/api-client.js';
 import { logLines } from '../support/observe.js';
-import { formatSoakTable, restartApiWith, runSoak, soakRetentionEnv } from '../support/soak.js';
+import { formatSoakTable, restartApiWith, runSoak, soakRetentionEnv } from '../../testkit/soak.js';
 import { eventually, sleep } from '../support/stack-clients.js';
-import { FEATURES, makeRows, seededRandom, trainDetector, waitForJob } from '../support/traffic.js';
+import { FEATURES, makeRows, seededRandom, trainDetector, waitForJob } from '../../testkit/traffic.js';
 
 const e = endpoints('test');
 const api = new ApiClient(e.apiUrl, e.apiKey);

@@ -17,7 +17,7 @@ import {
 } from '../../compose/local/components.js';
 import { projectRoot } from '../../compose/local/paths.js';
 import { endpoints } from '../../compose/local/stack.js';
-import { ApiClient } from '../support/api-client.js';
+import { ApiClient } from '../../testkit/api-client.js';
 import { eventually, promTargets } from '../support/stack-clients.js';
 
 const e = endpoints('test');

@@ -1,31 +1,7 @@
 // Small clients for the real parts, used by the e2e tests: Prometheus HTTP API, Alertmanager
 // API, the trace backend's files.
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-export async function eventually<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs: number,
-  intervalMs = 1000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      lastError = err;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(
-        `timed out after ${Math.round(timeoutMs / 1000)}s waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`,
-      );
-    }
-    await sleep(intervalMs);
-  }
-}
+export { eventually, sleep } from '../../testkit/wait.js';
 
 export interface PromTarget {
   labels: Record<string, string>;

@@ -280,6 +280,15 @@ export const alertResponse = z.object({
   receivedAt: z.string(),
 });
 
+/** The shape of every 4xx/5xx body (see errors.ts), for routes that document their errors. */
+export const errorResponse = z.object({
+  statusCode: z.number().int(),
+  error: z.string(),
+  code: z.string(),
+  message: z.string(),
+  issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+});
+
 export const iso = (d: Date | null): string | null => (d ? new Date(d).toISOString() : null);
 
 export const cascadeQuery = z.object({

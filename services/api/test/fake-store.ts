@@ -108,8 +108,10 @@ export class FakeStore implements ApiStore {
     const out = new Map<string, ModelSummary>();
     for (const id of detectorIds) {
       const m = [...this.models.values()].filter((x) => x.detectorId === id).sort((a, b) => b.version - a.version)[0];
-      if (m)
-        out.set(id, { id: m.id, detectorId: id, version: m.version, threshold: m.threshold, createdAt: m.createdAt });
+      if (m) {
+        const { id: modelId, version, jobId, algorithm, threshold, trainedRows, createdAt } = m;
+        out.set(id, { id: modelId, detectorId: id, version, jobId, algorithm, threshold, trainedRows, createdAt });
+      }
     }
     return out;
   }

@@ -66,7 +66,7 @@ export async function getLatestModelRef(
   return r.rows[0];
 }
 
-
+/** What a listing shows of a model: never its body or reference profile. */
 export interface ModelSummary {
   id: string;
   detectorId: string;
@@ -119,20 +119,12 @@ export async function deleteModel(q: Queryable, id: string): Promise<DeleteModel
   return { outcome: 'deleted', ...found, driftReports: reports.rowCount ?? 0 };
 }
 
-/** What a listing shows of a model: never its body or reference profile. */
-export interface ModelSummary {
-  id: string;
-  detectorId: string;
-  version: number;
-  threshold: number;
-  createdAt: Date;
-}
-
 /** The latest model of each detector in `detectorIds` (detectors without one are absent). */
 export async function getLatestModelSummaries(q: Queryable, detectorIds: readonly string[]): Promise<ModelSummary[]> {
   if (detectorIds.length === 0) return [];
   const r = await q.query<ModelSummary>(
-    `SELECT DISTINCT ON (detector_id) id, detector_id AS "detectorId", version, threshold, created_at AS "createdAt"
+    `SELECT DISTINCT ON (detector_id) id, detector_id AS "detectorId", version, job_id AS "jobId", algorithm,
+       threshold, trained_rows AS "trainedRows", created_at AS "createdAt"
      FROM models WHERE detector_id = ANY($1::uuid[]) ORDER BY detector_id, version DESC`,
     [detectorIds],
   );

@@ -11,9 +11,9 @@
  * and must be cleaned up (they are not counted as due: the drift worker drops them by design).
  */
 import type pg from 'pg';
-import { restartComponent } from '../../compose/local/stack.js';
+import { restartComponent } from '../compose/local/stack.js';
 import type { ApiClient } from './api-client.js';
-import { eventually, sleep } from './stack-clients.js';
+import { eventually, sleep } from './wait.js';
 import { streamRows, trainDetector, waitForJob, type TrafficCounts } from './traffic.js';
 
 /** Retention in seconds and minutes; KAFKA_RETENTION is declared as short for the same reason. */

@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { DEFAULT_API_LIMITS } from '@pynomaly/shared';
 import { readCsvDataset } from '../src/csv-dataset.js';
 import { jsonShapeViolation } from '../src/json-body.js';
-import { API_KEY, seed, testApp } from './helpers.js';
+import { ALERTS_KEY, API_KEY, seed, testApp } from './helpers.js';
 import { FakeStore } from './fake-store.js';
 
 let app: FastifyInstance;
@@ -197,7 +197,8 @@ const cases: Case[] = [
 
 describe('hostile bodies have a bounded cost', () => {
   it.each(cases)('$name → $status', async (c) => {
-    const headers: Record<string, string> = { 'x-api-key': API_KEY };
+    // The webhook takes only the alerts credential; every other route the admin key.
+    const headers: Record<string, string> = { 'x-api-key': c.url().endsWith('/webhook') ? ALERTS_KEY : API_KEY };
     let payload: string | Buffer | undefined;
     if (c.csv) {
       const mp = await multipart(c.csv());

@@ -150,6 +150,7 @@ export const datasetRoutes: FastifyPluginAsyncZod<DatasetRouteOptions> = async (
     '/api/v1/datasets/:id',
     {
       schema: {
+        'x-scope': 'write',
         tags: ['datasets'],
         summary: 'Delete a dataset (204)',
         description:

@@ -268,6 +268,7 @@ export const detectorRoutes: FastifyPluginAsyncZod<DetectorRouteOptions> = async
     '/api/v1/detectors/:id',
     {
       schema: {
+        'x-scope': 'write',
         tags: ['detectors'],
         summary: 'Delete a detector with its models, jobs, drift window and reports (204)',
         description:
@@ -296,6 +297,7 @@ export const detectorRoutes: FastifyPluginAsyncZod<DetectorRouteOptions> = async
     '/api/v1/detectors/:id/models',
     {
       schema: {
+        'x-scope': 'read',
         tags: ['detectors'],
         summary: "The detector's model versions, newest first (without model bodies)",
         params: uuidParam,
@@ -314,6 +316,7 @@ export const detectorRoutes: FastifyPluginAsyncZod<DetectorRouteOptions> = async
     '/api/v1/models/:id',
     {
       schema: {
+        'x-scope': 'write',
         tags: ['detectors'],
         summary: 'Delete an older model version with its drift reports (204)',
         description:

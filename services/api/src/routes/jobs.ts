@@ -40,6 +40,7 @@ export const jobRoutes: FastifyPluginAsyncZod<{ store: ApiStore }> = async (app,
     '/api/v1/jobs/:id/cancel',
     {
       schema: {
+        'x-scope': 'write',
         tags: ['training'],
         summary:
           'Cancel a queued or running job (202 + the cancelled job; a running training stops within TRAINING_PROGRESS_INTERVAL_SECONDS)',

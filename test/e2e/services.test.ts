@@ -10,6 +10,7 @@ import pg from 'pg';
 import { gaussian, mulberry32 } from '@pynomaly/algorithms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { endpoints, startNamed, stopNamed } from '../../compose/local/stack.js';
+import { ApiClient } from '../../testkit/api-client.js';
 import { traceSpans } from '../support/observe.js';
 import { eventually } from '../support/stack-clients.js';
 
@@ -55,14 +56,11 @@ function postEarlyAnswer(path: string, body: string): Promise<{ status: number; 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are checked by assertions
 type Json = Record<string, any>;
 
-async function api(method: string, path: string, body?: unknown, headers: Record<string, string> = auth) {
-  const res = await fetch(`${e.apiUrl}${path}`, {
-    method,
-    headers: { ...headers, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? (JSON.parse(text) as Json) : {}, headers: res.headers };
+const client = new ApiClient(e.apiUrl, e.apiKey);
+
+async function api(method: string, path: string, body?: unknown) {
+  const res = await client.call<Json | undefined>(method, path, body);
+  return { ...res, body: res.body ?? {} };
 }
 
 async function createDetector(
@@ -317,7 +315,12 @@ describe('services on the live stack', () => {
           (SELECT count(*) FROM models) m, (SELECT count(*) FROM outbox) o, (SELECT count(*) FROM alerts) a`)
       ).rows[0];
     const before = await counts();
-    const raw = async (path: string, body: string | Uint8Array, contentType: string | undefined, headers = auth) => {
+    const raw = async (
+      path: string,
+      body: string | Uint8Array,
+      contentType: string | undefined,
+      headers: Record<string, string> = auth,
+    ) => {
       const res = await fetch(`${e.apiUrl}${path}`, {
         method: 'POST',
         headers: { ...headers, ...(contentType ? { 'content-type': contentType } : {}) },
@@ -400,18 +403,26 @@ describe('services on the live stack', () => {
       ],
       [
         'missing API key',
-        () => api('POST', '/api/v1/datasets', { name: 'x', featureNames: ['a'], rows: [[1]] }, {}) as never,
+        () =>
+          raw(
+            '/api/v1/datasets',
+            JSON.stringify({ name: 'x', featureNames: ['a'], rows: [[1]] }),
+            'application/json',
+            {},
+          ),
         401,
         /missing API key/,
       ],
       [
         'wrong API key',
         () =>
-          api(
+          client.call(
             'POST',
             '/api/v1/datasets',
             { name: 'x', featureNames: ['a'], rows: [[1]] },
-            { 'x-api-key': 'wrong' },
+            {
+              headers: { 'x-api-key': 'wrong' },
+            },
           ) as never,
         401,
         /not valid/,

@@ -52,8 +52,7 @@ export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.m
  * together run them once and the others wait.
  */
 export async function migrate(pool: pg.Pool, logger: Logger): Promise<string[]> {
-  const client = await pool.connect();
-  try {
+  return withClient(pool, async (client) => {
     const applied = await runner({
       dbClient: client,
       dir: MIGRATIONS_DIR,
@@ -68,27 +67,47 @@ export async function migrate(pool: pg.Pool, logger: Logger): Promise<string[]> 
     const names = applied.map((m) => m.name);
     if (names.length > 0) logger.info({ migrations: names }, 'database migrations applied');
     return names;
+  });
+}
+
+/**
+ * Checks a client out for `use`. While checked out the pool no longer listens for the client's
+ * errors, and a connection Postgres ends between two queries (a restart) is emitted as an 'error'
+ * event, which would crash the process unheard; the next query fails instead, and the release
+ * with that error makes the pool discard the client.
+ */
+async function withClient<T>(
+  pool: pg.Pool,
+  use: (client: pg.PoolClient, discard: (err: Error) => void) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect();
+  let lost: Error | undefined;
+  const onError = (err: Error) => {
+    lost = err;
+  };
+  client.on('error', onError);
+  try {
+    return await use(client, onError);
   } finally {
-    client.release();
+    client.off('error', onError);
+    client.release(lost);
   }
 }
 
 export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  // A client whose ROLLBACK fails has lost its connection (or is in an unknown state): it is
-  // destroyed on release rather than handed to the next caller.
-  let broken: Error | undefined;
-  try {
-    await client.query('BEGIN');
-    const result = await fn(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (err) {
-    await client.query('ROLLBACK').catch((rollbackErr: unknown) => {
-      broken = rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr));
-    });
-    throw err;
-  } finally {
-    client.release(broken);
-  }
+  return withClient(pool, async (client, discard) => {
+    try {
+      await client.query('BEGIN');
+      const result = await fn(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      // A client whose ROLLBACK fails has lost its connection (or is in an unknown state): it is
+      // destroyed on release rather than handed to the next caller.
+      await client.query('ROLLBACK').catch((rollbackErr: unknown) => {
+        discard(rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr)));
+      });
+      throw err;
+    }
+  });
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { makeEvent, MAX_EVENT_BYTES } from '@pynomaly/shared';
-import { chunkDetections } from '../src/store.js';
+import { makeEvent, MAX_EVENT_BYTES, type Pool, type Topics } from '@pynomaly/shared';
+import { chunkDetections, PgStore } from '../src/store.js';
 
 describe('chunkDetections', () => {
   const rows = Array.from({ length: 10_000 }, (_, i) => [i * 1.000001, -i / 3, Math.PI * i]);
@@ -35,5 +35,58 @@ describe('chunkDetections', () => {
       const encoded = JSON.stringify(makeEvent('detections.scored', randomUUID(), p));
       expect(Buffer.byteLength(encoded)).toBeLessThan(MAX_EVENT_BYTES['detections.scored']);
     }
+  });
+});
+
+describe('PgStore model reads', () => {
+  /** A pool that answers the three model queries from a table of models and counts body reads. */
+  function fakePool(models: Record<string, { detectorId: string; storedBytes: number }>) {
+    const reads: string[] = [];
+    const query = async (sql: string, params: unknown[]) => {
+      const arg = params[0] as string;
+      if (sql.includes('ORDER BY version DESC LIMIT 1')) {
+        const id = Object.keys(models).find((k) => models[k]!.detectorId === arg);
+        return { rows: id ? [{ id, version: 1 }] : [] };
+      }
+      if (sql.includes('octet_length')) return { rows: models[arg] ? [{ bytes: models[arg].storedBytes }] : [] };
+      reads.push(arg);
+      await new Promise((r) => setTimeout(r, 5));
+      return { rows: [{ id: arg, detectorId: models[arg]!.detectorId, version: 1 }] };
+    };
+    return { pool: { query } as unknown as Pool, reads };
+  }
+  const topics = {} as Topics;
+
+  it('refuses a model larger than API_MODEL_MAX_BYTES without reading its body', async () => {
+    const { pool, reads } = fakePool({ m1: { detectorId: 'd1', storedBytes: 2000 } });
+    const store = new PgStore(pool, topics, () => {}, { cacheBytes: 1e9, maxStoredBytes: 1000 });
+    await expect(store.latestModel('d1')).rejects.toMatchObject({
+      statusCode: 422,
+      code: 'model_too_large',
+      message: expect.stringMatching(/2000 bytes of JSON, more than the 1000 bytes .*API_MODEL_MAX_BYTES/),
+    });
+    expect(reads).toEqual([]);
+  });
+
+  it('reads an uncached model once for concurrent requests, then serves it from the cache', async () => {
+    const { pool, reads } = fakePool({ m1: { detectorId: 'd1', storedBytes: 100 } });
+    const store = new PgStore(pool, topics, () => {}, { cacheBytes: 1e6, maxStoredBytes: 1000 });
+    const got = await Promise.all(Array.from({ length: 5 }, () => store.latestModel('d1')));
+    expect(got.every((m) => m?.id === 'm1')).toBe(true);
+    await store.latestModel('d1');
+    expect(reads).toEqual(['m1']);
+  });
+
+  it('keeps models within the byte budget (stored bytes × the heap factor)', async () => {
+    const { pool, reads } = fakePool({
+      m1: { detectorId: 'd1', storedBytes: 100 },
+      m2: { detectorId: 'd2', storedBytes: 100 },
+    });
+    // Room for one model of 100 stored bytes (400 estimated heap bytes), not two.
+    const store = new PgStore(pool, topics, () => {}, { cacheBytes: 700, maxStoredBytes: 1000 });
+    await store.latestModel('d1');
+    await store.latestModel('d2');
+    await store.latestModel('d1');
+    expect(reads).toEqual(['m1', 'm2', 'm1']);
   });
 });

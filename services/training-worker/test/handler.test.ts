@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
+import type * as Shared from '@pynomaly/shared';
 import type { Job } from '@pynomaly/shared';
 
 const jobs = new Map<string, Job>();
@@ -20,7 +21,7 @@ const running = (id: string) => {
 };
 
 vi.mock('@pynomaly/shared', async (importOriginal) => {
-  const real = await importOriginal<typeof import('@pynomaly/shared')>();
+  const real = await importOriginal<typeof Shared>();
   const update = (id: string, patch: Partial<Job>) => {
     const j = { ...jobs.get(id)!, ...patch, updatedAt: new Date() };
     jobs.set(id, j);

@@ -33,13 +33,15 @@ export default function models(): DashboardBody {
       }),
       timeseries({
         title: 'Training runs',
-        description: 'Training runs finished per hour, by algorithm and outcome.',
+        description:
+          'Training attempts finished per hour, by algorithm and outcome, and running jobs the reaper failed after no progress.',
         unit: 'suffix: runs/h',
         queries: [
           q(
             `sum by (algorithm, outcome) (rate(pynomaly_training_runs_total{${ENV}}[${RI}])) * 3600`,
             '{{algorithm}} {{outcome}}',
           ),
+          q(`sum(rate(pynomaly_training_jobs_reaped_total{${ENV}}[${RI}])) * 3600`, 'reaped'),
         ],
       }),
       timeseries({

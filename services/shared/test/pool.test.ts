@@ -26,6 +26,8 @@ describe('withTransaction', () => {
         return { rows: [], rowCount: 0 };
       },
       release: (err?: unknown) => released.push(err),
+      on: () => undefined,
+      off: () => undefined,
     };
     return { pool: { connect: async () => client } as unknown as pg.Pool, released };
   }

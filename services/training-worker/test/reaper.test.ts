@@ -61,7 +61,12 @@ class FakeDb {
   }
 
   pool(): Pool {
-    const client = { query: (sql: string, p: unknown[] = []) => this.query(sql, p), release: () => {} };
+    const client = {
+      query: (sql: string, p: unknown[] = []) => this.query(sql, p),
+      release: () => {},
+      on: () => {},
+      off: () => {},
+    };
     return { connect: async () => client, query: client.query } as unknown as Pool;
   }
 }

@@ -42,7 +42,13 @@ export async function soak(opts: SoakOptions): Promise<boolean> {
       info(`soak run ${run}/${opts.runs}: starting with ${busy.length} cores busy`);
       await installAll();
       await upStack({ profile: opts.profile });
-      const rows = await stackStatus(opts.profile);
+      // Each health probe has a short timeout; on a loaded machine one may miss it, so a component
+      // counts as unhealthy only when it fails three probes over about ten seconds.
+      let rows = await stackStatus(opts.profile);
+      for (let probe = 1; probe < 3 && rows.some((r) => r.health !== 'healthy'); probe++) {
+        await new Promise((r) => setTimeout(r, 5000));
+        rows = await stackStatus(opts.profile);
+      }
       pids = rows.filter((r) => r.pid !== '-').map((r) => ({ component: r.component, pid: Number(r.pid) }));
       const unhealthy = rows.filter((r) => r.health !== 'healthy');
       if (unhealthy.length) throw new Error(`not healthy after start: ${unhealthy.map((r) => r.component).join(', ')}`);

@@ -59,6 +59,9 @@ export async function soak(opts: SoakOptions): Promise<boolean> {
       busy.forEach((b) => b.kill('SIGKILL'));
       await downStack(opts.profile, { quiet: true });
     }
+    // A process that has just exited can still be listed for a moment (its memory is gone, it is
+    // not yet a zombie); give the stopped ones a few seconds before calling them leftovers.
+    for (let i = 0; i < 50 && pids.some((p) => running(p.pid)); i++) await new Promise((r) => setTimeout(r, 100));
     const left = pids.filter((p) => running(p.pid));
     if (left.length) {
       const last = results.at(-1)!;

@@ -3,6 +3,7 @@
 // may survive the stop. Bounded: the busy loops end with each run (and by themselves after
 // --busy-seconds), a run that does not come up within the components' own timeouts fails.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { installAll } from './install/index.js';
 import type { Profile } from './paths.js';
@@ -21,10 +22,11 @@ function busyLoops(seconds: number): ChildProcess[] {
   return cpus().map(() => spawn(process.execPath, ['-e', code], { stdio: 'ignore' }));
 }
 
-const alive = (pid: number) => {
+/** Still running: it exists and is not a zombie (exited, waiting to be reaped by its parent). */
+const running = (pid: number) => {
   try {
     process.kill(pid, 0);
-    return true;
+    return !/^\d+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return false;
   }
@@ -35,13 +37,19 @@ export async function soak(opts: SoakOptions): Promise<boolean> {
   for (let run = 1; run <= opts.runs; run++) {
     const busy = busyLoops(opts.busySeconds);
     const t0 = Date.now();
-    let pids: number[] = [];
+    let pids: { component: string; pid: number }[] = [];
     try {
       info(`soak run ${run}/${opts.runs}: starting with ${busy.length} cores busy`);
       await installAll();
       await upStack({ profile: opts.profile });
-      const rows = await stackStatus(opts.profile);
-      pids = rows.filter((r) => r.pid !== '-').map((r) => Number(r.pid));
+      // Each health probe has a short timeout; on a loaded machine one may miss it, so a component
+      // counts as unhealthy only when it fails three probes over about ten seconds.
+      let rows = await stackStatus(opts.profile);
+      for (let probe = 1; probe < 3 && rows.some((r) => r.health !== 'healthy'); probe++) {
+        await new Promise((r) => setTimeout(r, 5000));
+        rows = await stackStatus(opts.profile);
+      }
+      pids = rows.filter((r) => r.pid !== '-').map((r) => ({ component: r.component, pid: Number(r.pid) }));
       const unhealthy = rows.filter((r) => r.health !== 'healthy');
       if (unhealthy.length) throw new Error(`not healthy after start: ${unhealthy.map((r) => r.component).join(', ')}`);
       results.push({ run, ok: true, seconds: (Date.now() - t0) / 1000 });
@@ -51,11 +59,15 @@ export async function soak(opts: SoakOptions): Promise<boolean> {
       busy.forEach((b) => b.kill('SIGKILL'));
       await downStack(opts.profile, { quiet: true });
     }
-    const left = pids.filter(alive);
+    // A process that has just exited can still be listed for a moment (its memory is gone, it is
+    // not yet a zombie); give the stopped ones a few seconds before calling them leftovers.
+    for (let i = 0; i < 50 && pids.some((p) => running(p.pid)); i++) await new Promise((r) => setTimeout(r, 100));
+    const left = pids.filter((p) => running(p.pid));
     if (left.length) {
       const last = results.at(-1)!;
       last.ok = false;
-      last.error = `${last.error ?? ''} processes left after stop: ${left.join(', ')}`.trim();
+      last.error =
+        `${last.error ?? ''} processes left after stop: ${left.map((p) => `${p.component} (pid ${p.pid})`).join(', ')}`.trim();
     }
     const r = results.at(-1)!;
     info(`soak run ${run}/${opts.runs}: ${r.ok ? 'ok' : `FAILED: ${r.error}`} (${r.seconds.toFixed(1)}s to healthy)`);

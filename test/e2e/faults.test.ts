@@ -290,6 +290,17 @@ describe('faults under traffic', () => {
       },
       { topic: 'pynomaly.detections.scored', reason: 'unparseable', value: Buffer.from('\u0000\u0001binary') },
     ];
+    // The alert sees growth of the DLQ's end offsets: Prometheus must hold a sample from before the
+    // poison, or the series starts at its final value and no increase is ever seen (on a stack that
+    // has just started, the poison can beat the first kafkametrics scrape of the topic).
+    await eventually(
+      'a sample of the DLQ end offsets in Prometheus before the poison',
+      async () =>
+        (await promQuery(e.prometheusUrl, 'kafka_partition_current_offset_ratio{topic="pynomaly.dlq"}')).length > 0 ||
+        undefined,
+      180_000,
+      3000,
+    );
     const producer = kafka.producer();
     await producer.connect();
     for (const c of cases) {

@@ -290,6 +290,17 @@ describe('faults under traffic', () => {
       },
       { topic: 'pynomaly.detections.scored', reason: 'unparseable', value: Buffer.from('\u0000\u0001binary') },
     ];
+    // The alert sees growth of the DLQ's end offsets: Prometheus must hold a sample from before the
+    // poison, or the series starts at its final value and no increase is ever seen (on a stack that
+    // has just started, the poison can beat the first kafkametrics scrape of the topic).
+    await eventually(
+      'a sample of the DLQ end offsets in Prometheus before the poison',
+      async () =>
+        (await promQuery(e.prometheusUrl, 'kafka_partition_current_offset_ratio{topic="pynomaly.dlq"}')).length > 0 ||
+        undefined,
+      180_000,
+      3000,
+    );
     const producer = kafka.producer();
     await producer.connect();
     for (const c of cases) {
@@ -693,7 +704,12 @@ describe('faults under traffic', () => {
   });
 
   it('Kafka stopped for 45 s under detect and train traffic: the API stays ready and answers 2xx; every accepted event is delivered after it returns', async () => {
-    const fresh = await trainDetector(api, { name: `kafka-outage-${Date.now()}`, seed: 35, trainingRows: 500 });
+    // Rows go to one detector, training to another: a newer model would rightly make the drift
+    // worker drop rows scored with the older one, which is not what is counted here.
+    const [fresh, trained] = await Promise.all([
+      trainDetector(api, { name: `kafka-outage-${Date.now()}`, seed: 35, trainingRows: 500 }),
+      trainDetector(api, { name: `kafka-outage-train-${Date.now()}`, seed: 34, trainingRows: 500 }),
+    ]);
     const pidsBefore = servicePids();
     const stop = new AbortController();
     const readiness: Record<number, number> = {};
@@ -716,7 +732,7 @@ describe('faults under traffic', () => {
       await stopNamed('test', 'kafka');
       detecting = streamRows(api, fresh.detectorId, { rate: 20, seconds: 45, batchSize: 5, seed: 36 });
       const trainStop = new AbortController();
-      training = submitTraining([fresh.detectorId], trainStop.signal, 1500);
+      training = submitTraining([trained.detectorId], trainStop.signal, 1500);
       await detecting;
       trainStop.abort();
       await training;

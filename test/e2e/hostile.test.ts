@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { context } from '../../compose/local/components.js';
+import { context, profileSecret } from '../../compose/local/components.js';
 import { projectRoot } from '../../compose/local/paths.js';
 import { isOurs, readPid } from '../../compose/local/processes.js';
 import { endpoints } from '../../compose/local/stack.js';
@@ -95,7 +95,8 @@ function send(
         agent: false,
         timeout: 120_000,
         headers: {
-          'x-api-key': e.apiKey,
+          // The webhook takes only Alertmanager's alerts:write key; every other route the admin key.
+          'x-api-key': path.startsWith('/api/v1/alerts/webhook') ? profileSecret('test', 'api-webhook-token') : e.apiKey,
           ...(payload ? { 'content-type': contentType ?? 'application/json', 'content-length': payload.length } : {}),
         },
       },

@@ -160,7 +160,10 @@ describe('training is bounded and jobs always end', () => {
     while (!finished && Date.now() < deadline) {
       for (const path of Object.keys(probes)) {
         const p0 = performance.now();
-        const ok = await fetch(`${workerBase}${path}`, { signal: AbortSignal.timeout(10_000) })
+        // /metrics takes the scrape token (Prometheus sends it); the health endpoints are open.
+        const headers: Record<string, string> =
+          path === '/metrics' ? { authorization: `Bearer ${e.scrapeToken}` } : {};
+        const ok = await fetch(`${workerBase}${path}`, { headers, signal: AbortSignal.timeout(10_000) })
           .then((r) => r.ok)
           .catch(() => false);
         probes[path]!.ms.push(performance.now() - p0);

@@ -1,6 +1,7 @@
 // Reading back what the stack recorded: spans in the trace backend (with kind, parent and
 // attributes, looked up by trace id through its query API), series in Prometheus by name and job, a text exposition
 // value, and JSON log lines.
+import { profileSecret } from '../../compose/local/components.js';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promQuery } from './stack-clients.js';
@@ -112,7 +113,9 @@ export async function jobsByName(prometheusUrl: string, nameRegex = '.+'): Promi
 
 /** Sum of every sample of `name` (any labels matching `labelFilter`) in a text exposition. */
 export async function exposedValue(url: string, name: string, labelFilter?: RegExp): Promise<number> {
-  const text = await (await fetch(url, { signal: AbortSignal.timeout(10_000) })).text();
+  // The services' metrics endpoints take the scrape token (the Collector's ignore it).
+  const headers = { authorization: `Bearer ${profileSecret('test', 'scrape-token')}` };
+  const text = await (await fetch(url, { headers, signal: AbortSignal.timeout(10_000) })).text();
   let sum = 0;
   for (const line of text.split('\n')) {
     if (!line.startsWith(name)) continue;

@@ -9,8 +9,8 @@
  *   family-wise false alarms <= α/2 under any correlation). The report also names the features
  *   with a Benjamini–Hochberg q-value <= `featureFdr` (`flagged`, the share is `driftShare`).
  * - Dataset: the sum over features of the two-sample Cramér–von Mises statistics, compared with its
- *   null distribution bootstrapped from the reference sample at training time (calibration.ts),
- *   at level α/2. Summing evidence catches diffuse shifts no single feature shows. The dataset
+ *   null distribution bootstrapped from the reference sample at training time (two-sample
+ *   bootstrap at the calibrated window size nearest the window's, calibration.ts), at level α/2. Summing evidence catches diffuse shifts no single feature shows. The dataset
  *   drifts when a feature drifts or the sum exceeds its critical value (union bound: <= α).
  *   Profiles without a calibration (trained before it existed) use the per-feature test at α.
  * - Scores: the same KS test on the anomaly scores, at level α on its own.
@@ -19,7 +19,7 @@
  * normalised Wasserstein >= wassersteinNormalized, the data set when >= driftShare of them drift.
  * Effect sizes are always reported: mean shift and Wasserstein-1 in reference standard deviations, PSI.
  */
-import { combinationPValue, combinationThreshold, type DriftCalibration } from './calibration.js';
+import { combinationPValue, combinationThreshold, tailFor, type DriftCalibration } from './calibration.js';
 import { cvmTwoSampleSorted } from './cvm.js';
 import { ksTwoSampleSorted } from './ks.js';
 import { assertFinite, assertMatrix, column, type Matrix } from './matrix.js';
@@ -243,10 +243,11 @@ function anomalyRateDrift(profile: ReferenceProfile, scores: Float64Array, t: Dr
 }
 
 /** A stored calibration usable at this level, or null (old profile, or a level beyond its tail). */
-function usableCalibration(profile: ReferenceProfile, alpha: number): DriftCalibration | null {
+function usableCalibration(profile: ReferenceProfile, alpha: number, windowRows: number): DriftCalibration | null {
   const c = profile.calibration;
-  if (!c || c.statistic !== 'cvm_sum' || c.tail.length === 0) return null;
-  return alpha <= c.tail.length / c.draws ? c : null;
+  if (!c || (c.statistic !== 'cvm_sum' && c.statistic !== 'cvm_sum_2s')) return null;
+  const tail = tailFor(c, windowRows).tail;
+  return tail.length > 0 && alpha <= tail.length / c.draws ? c : null;
 }
 
 export function compareToReference(
@@ -302,7 +303,7 @@ export function compareToReference(
     };
   }
   const alpha = t.falseAlarmRate;
-  const cal = usableCalibration(profile, alpha / 2);
+  const cal = usableCalibration(profile, alpha / 2, window.rows);
   const featureAlpha = cal ? alpha / 2 : alpha;
   const features: FeatureDrift[] = measured.map(({ cvm, ...m }, j) => ({
     feature: j,
@@ -317,8 +318,8 @@ export function compareToReference(
   let combined: CombinedDrift | null = null;
   if (cal) {
     const statistic = measured.reduce((s, m) => s + m.cvm, 0);
-    const p = combinationPValue(cal, statistic);
-    const threshold = combinationThreshold(cal, alpha / 2);
+    const p = combinationPValue(cal, statistic, window.rows);
+    const threshold = combinationThreshold(cal, alpha / 2, window.rows);
     combined = { statistic, pValue: p.pValue, pValueCensored: p.censored, threshold, drifted: statistic > threshold };
   }
   const driftedFeatures = features.filter((f) => f.drifted).length;

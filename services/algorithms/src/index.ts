@@ -46,6 +46,10 @@ export {
   calibrateCombination,
   combinationPValue,
   combinationThreshold,
+  tailFor,
+  twoSampleNullDraws,
+  DEFAULT_CALIBRATION_WINDOWS,
+  type CalibrationTail,
   type DriftCalibration,
   type CalibrationOptions,
 } from './calibration.js';

@@ -1,6 +1,6 @@
 // The calibrated drift decision: multiple-testing adjustments against statsmodels, the
-// Cramér–von Mises statistic against scipy, the bootstrap calibration against the known
-// asymptotic null quantiles, and false-alarm / power behaviour of compareToReference.
+// Cramér–von Mises statistic against scipy, the two-sample bootstrap calibration against the known
+// asymptotic null quantiles and the exact null mean, and false-alarm / power behaviour of compareToReference.
 import { describe, expect, it } from 'vitest';
 import cvmJson from './fixtures/cvm.json' with { type: 'json' };
 import mtJson from './fixtures/multitest.json' with { type: 'json' };
@@ -12,11 +12,15 @@ import {
   combinationPValue,
   combinationThreshold,
   compareToReference,
+  DEFAULT_CALIBRATION_WINDOWS,
   cvmTwoSampleSorted,
   holmAdjust,
   irwinHallNormal,
   ksTwoSample,
   mulberry32,
+  tailFor,
+  twoSampleNullDraws,
+  type DriftCalibration,
   type Matrix,
 } from '../src/index.js';
 import { genSample, type SampleSpec } from './generators.js';
@@ -50,25 +54,42 @@ describe('Cramér–von Mises two-sample statistic', () => {
   });
 });
 
-describe('bootstrap calibration of the combination statistic', () => {
+describe('two-sample bootstrap calibration of the combination statistic', () => {
   const column = (seed: number, n: number) => Array.from(genSample({ seed, n, kind: 'normal', loc: 0, scale: 1 }));
   const one = calibrateCombination([column(1, 2000)], { draws: 10000 });
 
-  it('reproduces the asymptotic Cramér–von Mises null quantiles for one continuous feature', () => {
+  it('reproduces the asymptotic Cramér–von Mises null quantiles for one continuous feature at every window size', () => {
     const { levels, values } = cvm.asymptoticUpperQuantiles;
-    for (const [i, level] of levels.entries()) {
-      if (level > 0.1 || level < 0.005) continue;
-      // Monte Carlo error of a bootstrap quantile from 10000 draws: a few percent in the tail.
-      expect(combinationThreshold(one, level) / values[i]!).toBeGreaterThan(0.92);
-      expect(combinationThreshold(one, level) / values[i]!).toBeLessThan(1.08);
+    expect(one.statistic).toBe('cvm_sum_2s');
+    expect(one.referenceRows).toBe(2000);
+    expect(one.byWindow!.map((b) => b.windowRows)).toEqual([...DEFAULT_CALIBRATION_WINDOWS]);
+    // The limit does not depend on n/m: windows of 100, 500 and 2000 rows against 2000 reference rows.
+    for (const { windowRows } of one.byWindow!) {
+      for (const [i, level] of levels.entries()) {
+        if (level > 0.1 || level < 0.005) continue;
+        // Monte Carlo error of a bootstrap quantile from 10000 draws: a few percent in the tail.
+        const ratio = combinationThreshold(one, level, windowRows) / values[i]!;
+        expect(ratio).toBeGreaterThan(0.92);
+        expect(ratio).toBeLessThan(1.08);
+      }
+    }
+  });
+
+  it('has the exact null mean of the two-sample statistic (Anderson 1962: (1 + 1/(n+m))/6)', () => {
+    // 4000 replicates, null SD about 0.15 per replicate: standard error 0.0024; 4 SE of slack.
+    for (const n of [100, 1000]) {
+      const draws = twoSampleNullDraws([column(11, 1000)], n, 4000, mulberry32(3));
+      const mean = draws.reduce((a, b) => a + b, 0) / draws.length;
+      expect(Math.abs(mean - (1 + 1 / (n + 1000)) / 6)).toBeLessThan(0.01);
     }
   });
 
   it('keeps the correlation between features: identical features add up exactly', () => {
     const c = column(2, 1500);
-    const single = calibrateCombination([c], { draws: 3000, seed: 5 });
-    const triple = calibrateCombination([c, c, c], { draws: 3000, seed: 5 });
-    const independent = calibrateCombination([c, column(3, 1500), column(4, 1500)], { draws: 3000, seed: 5 });
+    const opts = { draws: 3000, seed: 5, windowSizes: [500] };
+    const single = calibrateCombination([c], opts);
+    const triple = calibrateCombination([c, c, c], opts);
+    const independent = calibrateCombination([c, column(3, 1500), column(4, 1500)], opts);
     for (const level of [0.05, 0.01]) {
       expect(combinationThreshold(triple, level)).toBeCloseTo(3 * combinationThreshold(single, level), 9);
       // Independent features average out: a lower critical value than perfectly correlated ones.
@@ -76,14 +97,36 @@ describe('bootstrap calibration of the combination statistic', () => {
     }
   });
 
+  it('judges a window with the calibrated size nearest on the scale n/(n+m)', () => {
+    const cal = calibrateCombination([column(6, 1000)], { draws: 2000, windowSizes: [2000, 100, 500] });
+    expect(cal.byWindow!.map((b) => b.windowRows)).toEqual([100, 500, 2000]);
+    // m = 1000: shares 0.09, 0.33, 0.67.
+    expect(tailFor(cal, 50).windowRows).toBe(100);
+    expect(tailFor(cal, 200).windowRows).toBe(100);
+    expect(tailFor(cal, 300).windowRows).toBe(500);
+    expect(tailFor(cal, 900).windowRows).toBe(500);
+    expect(tailFor(cal, 1500).windowRows).toBe(2000);
+    expect(combinationThreshold(cal, 0.01, 1500)).toBe(cal.byWindow![2]!.tail[19]);
+  });
+
   it('turns a statistic into a bootstrap p-value consistent with the critical value', () => {
-    const t01 = combinationThreshold(one, 0.01);
-    expect(combinationPValue(one, t01).pValue).toBeGreaterThan(0.01);
-    expect(combinationPValue(one, t01 + 1e-12).pValue).toBeLessThanOrEqual(0.01);
-    expect(combinationPValue(one, 1e9)).toEqual({ pValue: 1 / 10001, censored: false });
-    expect(combinationPValue(one, 0).censored).toBe(true);
+    const t01 = combinationThreshold(one, 0.01, 500);
+    expect(combinationPValue(one, t01, 500).pValue).toBeGreaterThan(0.01);
+    expect(combinationPValue(one, t01 + 1e-12, 500).pValue).toBeLessThanOrEqual(0.01);
+    expect(combinationPValue(one, 1e9, 500)).toEqual({ pValue: 1 / 10001, censored: false });
+    expect(combinationPValue(one, 0, 500).censored).toBe(true);
     expect(() => combinationThreshold(one, 0.2)).toThrow(/above the calibrated tail/);
     expect(combinationThreshold(one, 1e-5)).toBe(Infinity);
+  });
+
+  it('is deterministic for a seed', () => {
+    const c = [column(8, 800), column(9, 800)];
+    expect(calibrateCombination(c, { draws: 2000, seed: 3 })).toEqual(
+      calibrateCombination(c, { draws: 2000, seed: 3 }),
+    );
+    expect(calibrateCombination(c, { draws: 2000, seed: 4 }).tail).not.toEqual(
+      calibrateCombination(c, { draws: 2000, seed: 3 }).tail,
+    );
   });
 });
 
@@ -182,6 +225,19 @@ describe('calibrated compareToReference', () => {
     expect(r.combined).toBeNull();
     expect(r.thresholds.featureAlpha).toBe(0.02);
     expect(r.datasetDrift).toBe(r.featureDrift);
+  });
+
+  it('still reads a profile stored with the earlier one-sample calibration (cvm_sum, one tail)', () => {
+    const profile = buildReferenceProfile(normalRows(1500, 3, 12), zeros(1500), { calibration: false });
+    // The shape earlier versions stored: 2000 draws, the top 10 % kept.
+    const tail = Array.from({ length: 200 }, (_, i) => 3 - i * 0.01);
+    const legacy: DriftCalibration = { statistic: 'cvm_sum', windowRows: 500, draws: 2000, seed: 7, tail };
+    const restored = JSON.parse(JSON.stringify({ ...profile, calibration: legacy })) as typeof profile;
+    const r = compareToReference(restored, normalRows(300, 3, 13), zeros(300));
+    expect(r.calibration).toBe('bootstrap');
+    // alpha/2 = 0.005 of 2000 draws: the 10th largest draw.
+    expect(r.combined!.threshold).toBe(tail[9]);
+    expect(r.thresholds.combinedThreshold).toBe(tail[9]);
   });
 
   it('is a pure function of profile, window and settings (JSON round trip, repeat)', () => {

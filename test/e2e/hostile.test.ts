@@ -96,7 +96,9 @@ function send(
         timeout: 120_000,
         headers: {
           // The webhook takes only Alertmanager's alerts:write key; every other route the admin key.
-          'x-api-key': path.startsWith('/api/v1/alerts/webhook') ? profileSecret('test', 'api-webhook-token') : e.apiKey,
+          'x-api-key': path.startsWith('/api/v1/alerts/webhook')
+            ? profileSecret('test', 'api-webhook-token')
+            : e.apiKey,
           ...(payload ? { 'content-type': contentType ?? 'application/json', 'content-length': payload.length } : {}),
         },
       },

@@ -161,8 +161,7 @@ describe('training is bounded and jobs always end', () => {
       for (const path of Object.keys(probes)) {
         const p0 = performance.now();
         // /metrics takes the scrape token (Prometheus sends it); the health endpoints are open.
-        const headers: Record<string, string> =
-          path === '/metrics' ? { authorization: `Bearer ${e.scrapeToken}` } : {};
+        const headers: Record<string, string> = path === '/metrics' ? { authorization: `Bearer ${e.scrapeToken}` } : {};
         const ok = await fetch(`${workerBase}${path}`, { headers, signal: AbortSignal.timeout(10_000) })
           .then((r) => r.ok)
           .catch(() => false);

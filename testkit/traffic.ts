@@ -3,7 +3,7 @@
 // normal rows first, then rows drawn from a shifted distribution — and counts what it sent and
 // what the API accepted. Rows come from a seeded generator so two runs send the same data.
 import { gaussian, mulberry32 } from '@pynomaly/algorithms';
-import { ApiClient, type Detector, type Job } from './api-client.js';
+import { ApiClient, type ApiResponse, type Detector, type Job } from './api-client.js';
 
 export const FEATURES = ['cpu', 'latency_ms', 'error_rate', 'queue_depth'] as const;
 
@@ -75,10 +75,30 @@ export async function waitForJob(
 }
 
 /** Dataset → detector → training job (waited for). Fails if the job does not succeed. */
+/**
+ * POST /api/v1/datasets as a well-behaved client does: the API takes a bounded number of uploads
+ * at once (API_MAX_CONCURRENT_UPLOADS) and answers 429 with Retry-After beyond it.
+ */
+export async function uploadDataset(
+  api: ApiClient,
+  body: { name: string; featureNames: string[]; rows: number[][] },
+  maxAttempts = 60,
+): Promise<ApiResponse<{ id: string }>> {
+  for (let attempt = 1; ; attempt++) {
+    const res = await api.call<{ id: string }>('POST', '/api/v1/datasets', body);
+    if (res.status === 201) return res;
+    if (res.status !== 429 || attempt >= maxAttempts) {
+      throw new Error(`POST /api/v1/datasets: expected 201, got ${res.status}: ${JSON.stringify(res.body)}`);
+    }
+    const retryAfterS = Number(res.headers.get('retry-after') ?? 1);
+    await new Promise((r) => setTimeout(r, (Number.isFinite(retryAfterS) ? retryAfterS : 1) * 1000));
+  }
+}
+
 export async function trainDetector(api: ApiClient, opts: SetupOptions = {}): Promise<TrainedDetector> {
   const rand = seededRandom(opts.seed ?? 1);
   const name = opts.name ?? `traffic-${Date.now()}`;
-  const ds = await api.expect<{ id: string }>(201, 'POST', '/api/v1/datasets', {
+  const ds = await uploadDataset(api, {
     name,
     featureNames: [...FEATURES],
     rows: makeRows(opts.trainingRows ?? 2000, rand),

@@ -550,8 +550,11 @@ function service(name: 'api' | 'training-worker' | 'drift-worker'): Component {
     healthy: (ctx) => httpOk(probe(ctx)),
     version: (ctx) =>
       buildInfoMetric(
-        name === 'api' ? `http://127.0.0.1:${port(ctx.ports, 'api', 'http')}/api/metrics` : probe(ctx),
+        name === 'api'
+          ? `http://127.0.0.1:${port(ctx.ports, 'api', 'http')}/api/metrics`
+          : `http://127.0.0.1:${port(ctx.ports, name, role)}/metrics`,
         'pynomaly_build_info',
+        profileSecret(ctx.profile, 'scrape-token'),
       ),
     startTimeoutMs: 90_000,
   };

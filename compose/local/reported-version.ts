@@ -6,9 +6,9 @@ import { promisify } from 'node:util';
 
 const execFileAsync = promisify(execFile);
 
-async function getText(url: string): Promise<string | undefined> {
+async function getText(url: string, headers: Record<string, string> = {}): Promise<string | undefined> {
   try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
+    const res = await fetch(url, { headers, signal: AbortSignal.timeout(3000) });
     return res.ok ? await res.text() : undefined;
   } catch {
     return undefined;
@@ -28,8 +28,12 @@ export async function alertmanagerVersion(baseUrl: string): Promise<string | und
 }
 
 /** The `version` label of a build_info metric on a /metrics page (exporters, our services). */
-export async function buildInfoMetric(metricsUrl: string, metric: string): Promise<string | undefined> {
-  const body = await getText(metricsUrl);
+export async function buildInfoMetric(
+  metricsUrl: string,
+  metric: string,
+  bearerToken?: string,
+): Promise<string | undefined> {
+  const body = await getText(metricsUrl, bearerToken ? { authorization: `Bearer ${bearerToken}` } : {});
   const line = body?.split('\n').find((l) => l.startsWith(`${metric}{`));
   return line ? /[{,]version="([^"]*)"/.exec(line)?.[1] : undefined;
 }

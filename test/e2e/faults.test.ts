@@ -28,6 +28,7 @@ import {
   seededRandom,
   streamRows,
   trainDetector,
+  uploadDataset,
   waitForJob,
   FEATURES,
   type TrafficCounts,
@@ -445,7 +446,7 @@ describe('faults under traffic', () => {
   });
 
   it('training worker SIGKILLed in the middle of a job: the job completes after the restart, exactly once', async () => {
-    const ds = await api.expect<{ id: string }>(201, 'POST', '/api/v1/datasets', {
+    const ds = await uploadDataset(api, {
       name: 'worker-kill',
       featureNames: [...FEATURES],
       rows: makeRows(100_000, seededRandom(77)),
@@ -628,7 +629,7 @@ describe('faults under traffic', () => {
   it('Kafka broker restarted while training jobs are submitted: every accepted job succeeds exactly once', async () => {
     const others = await Promise.all(
       [1, 2].map(async (i) => {
-        const ds = await api.expect<{ id: string }>(201, 'POST', '/api/v1/datasets', {
+        const ds = await uploadDataset(api, {
           name: `kafka-restart-${i}`,
           featureNames: [...FEATURES],
           rows: makeRows(500, seededRandom(100 + i)),

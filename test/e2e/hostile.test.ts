@@ -167,7 +167,8 @@ async function largeModels(answers: Answer[]): Promise<string[]> {
       name: `hostile-large-${i}`,
       datasetId: id,
       algorithm: 'isolation_forest',
-      parameters: { nEstimators: 300, maxSamples: 4000, seed: i + 1 },
+      // The largest forests the training budget admits (TRAINING_MAX_MODEL_NODES: 240 × 7999 < 2e6).
+      parameters: { nEstimators: 240, maxSamples: 4000, seed: i + 1 },
     });
     answers.push({ status: det.status, message: det.body.message ?? '' });
     if (det.status !== 201) throw new Error(`large detector answered ${det.status}: ${det.body.message}`);

@@ -43,13 +43,21 @@ function postEarlyAnswer(path: string, body: string): Promise<{ status: number; 
         answered = true;
         let text = '';
         res.on('data', (c: Buffer) => (text += c.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as { message: string } }));
+        res.on('end', () => {
+          resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as { message: string } });
+          req.destroy();
+        });
       },
     );
     req.on('error', (err) => {
       if (!answered) reject(err);
     });
-    req.end(body);
+    // Headers first: the API refuses an oversized Content-Length before reading the body, and a
+    // body still being written when it closes the connection would fail with EPIPE instead.
+    req.flushHeaders();
+    setTimeout(() => {
+      if (!answered) req.end(body);
+    }, 2000);
   });
 }
 

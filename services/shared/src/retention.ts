@@ -131,6 +131,8 @@ export class RetentionJob {
   /** Runs a round soon and then every interval; a failed round is logged and retried next time. */
   start(): void {
     if (this.timer || this.stopped) return;
+    // One series per table from the start (at 0), so rate() reads 0 rather than no data.
+    for (const task of this.tasks) instruments().retentionRowsDeleted.add(0, { table: task.table });
     let running = false;
     const tick = () => {
       // A round that outlasts the interval is not doubled: the next tick finds it running.

@@ -57,6 +57,8 @@ export async function reapOnce(deps: Omit<ReaperDeps, 'intervalMs'>): Promise<Jo
 
 /** Starts the periodic pass; the returned step stops it (waiting for a pass in progress). */
 export function startJobReaper(deps: ReaperDeps): ShutdownStep {
+  // The series exists from the start (at 0), so rate() and "no jobs reaped" are answers, not gaps.
+  instruments().trainingJobsReaped.add(0);
   let running: Promise<unknown> = Promise.resolve();
   const timer = setInterval(() => {
     running = reapOnce(deps).catch((err: unknown) =>

@@ -19,7 +19,7 @@ export function varDir(profile: Profile): string {
   return resolve(process.env.PYNOMALY_VAR_DIR ?? join(projectRoot, 'var', profile));
 }
 
-/** `logs/<component>/` for the dev stack (the seed's per-component logs); tests keep theirs apart. */
+/** `logs/<component>/` for the dev stack, one directory per component; tests keep theirs apart. */
 export function logsRoot(profile: Profile): string {
   if (process.env.PYNOMALY_LOGS_DIR) return resolve(process.env.PYNOMALY_LOGS_DIR);
   return profile === 'dev' ? join(projectRoot, 'logs') : join(projectRoot, 'logs', 'test');

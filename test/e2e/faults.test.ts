@@ -17,9 +17,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { context, serviceEnv } from '../../compose/local/components.js';
 import { projectRoot } from '../../compose/local/paths.js';
 import { isOurs, readPid } from '../../compose/local/processes.js';
-import { endpoints, killComponent, startNamed, stopNamed } from '../../compose/local/stack.js';
+import { endpoints, startNamed, stopNamed } from '../../compose/local/stack.js';
 import { alertChain, describeChain, type AlertChain } from '../support/alert-chain.js';
 import { ApiClient, type Job } from '../../testkit/api-client.js';
+import { killAndWait } from '../support/faults.js';
 import { exposedValue, logLines, promAlerts, spansOf } from '../support/observe.js';
 import { eventually, promQuery, sleep } from '../support/stack-clients.js';
 import {
@@ -40,27 +41,20 @@ const api = new ApiClient(e.apiUrl, e.apiKey);
 const WINDOW = Number(process.env.DRIFT_WINDOW_SIZE ?? 200);
 const kafka = new Kafka({ clientId: 'faults-test', brokers: e.kafkaBrokers, logLevel: logLevel.NOTHING });
 const db = new pg.Pool({ connectionString: e.databaseUrl, max: 2 });
+
+/** Rows of a detector that reached the drift worker: evaluated in reports or waiting in its window. */
+async function rowsInDriftOf(detectorId: string): Promise<number> {
+  const { rows } = await db.query<{ n: string }>(
+    `SELECT (SELECT coalesce(sum(window_rows), 0) FROM drift_reports WHERE detector_id = $1)
+          + (SELECT count(*) FROM drift_window_rows WHERE detector_id = $1) AS n`,
+    [detectorId],
+  );
+  return Number(rows[0]!.n);
+}
 // Postgres is restarted below: a dropped idle connection must not crash the test process.
 db.on('error', () => undefined);
 
 const collectorMetrics = `${e.collector.telemetry}/metrics`;
-
-/**
- * SIGKILL a stack component and wait until its process is really gone: starting it again while
- * the old pid still exists would find it "already running" and start nothing.
- */
-async function killAndWait(name: string): Promise<void> {
-  const pidFile = join(context('test').varDir, 'pids', `${name}.pid`);
-  const record = readPid(pidFile); // none when the stack runs in containers
-  if (!(await killComponent('test', name))) throw new Error(`${name} is not running`);
-  if (record)
-    await eventually(
-      `${name} (pid ${record.pid}) to exit`,
-      async () => (isOurs(record) ? undefined : true),
-      15_000,
-      100,
-    );
-}
 
 /** Job states straight from the database: polling the API for dozens of jobs would hit its rate limit. */
 async function waitForJobsDb(ids: string[], timeoutMs: number) {
@@ -749,14 +743,7 @@ describe('faults under traffic', () => {
       accepted.map((a) => a.jobId),
       300_000,
     );
-    const rowsInDrift = async () => {
-      const { rows } = await db.query<{ n: string }>(
-        `SELECT (SELECT coalesce(sum(window_rows), 0) FROM drift_reports WHERE detector_id = $1)
-              + (SELECT count(*) FROM drift_window_rows WHERE detector_id = $1) AS n`,
-        [fresh.detectorId],
-      );
-      return Number(rows[0]!.n);
-    };
+    const rowsInDrift = () => rowsInDriftOf(fresh.detectorId);
     const inDrift = await eventually(
       'every detect row accepted during the outage in the drift window',
       async () => {
@@ -931,14 +918,7 @@ describe('faults under traffic', () => {
     );
     const datasetsIntact = datasetChecks.filter((b, i) => b.rowCount === createdDatasets[i]!.rows).length;
     // Every accepted detect row reaches the drift worker's persisted window (or a report).
-    const rowsInDrift = async () => {
-      const { rows } = await db.query<{ n: string }>(
-        `SELECT (SELECT coalesce(sum(window_rows), 0) FROM drift_reports WHERE detector_id = $1)
-              + (SELECT count(*) FROM drift_window_rows WHERE detector_id = $1) AS n`,
-        [fresh.detectorId],
-      );
-      return Number(rows[0]!.n);
-    };
+    const rowsInDrift = () => rowsInDriftOf(fresh.detectorId);
     const inDrift = await eventually(
       'every accepted detect row in the drift window',
       async () => {

@@ -9,15 +9,13 @@
 // 4. a worker stopped gracefully (SIGTERM) during a training stops the thread at once and puts the
 //    job back with its attempt given back; the restarted worker trains it.
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { Kafka, logLevel, type IHeaders } from 'kafkajs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONSUMER_GROUPS } from '@pynomaly/shared';
-import { context } from '../../compose/local/components.js';
-import { isOurs, readPid } from '../../compose/local/processes.js';
-import { endpoints, killComponent, startNamed, stopNamed } from '../../compose/local/stack.js';
+import { endpoints, startNamed, stopNamed } from '../../compose/local/stack.js';
 import { ApiClient, type Job } from '../../testkit/api-client.js';
+import { killAndWait } from '../support/faults.js';
 import { exposedValue, logLines } from '../support/observe.js';
 import { eventually, sleep } from '../support/stack-clients.js';
 import { FEATURES, makeRows, seededRandom, waitForJob } from '../../testkit/traffic.js';
@@ -55,18 +53,6 @@ async function jobRow(id: string) {
 async function modelsOf(jobId: string): Promise<number> {
   const { rows } = await db.query<{ n: string }>('SELECT count(*) AS n FROM models WHERE job_id = $1', [jobId]);
   return Number(rows[0]!.n);
-}
-
-async function killAndWait(name: string): Promise<void> {
-  const record = readPid(join(context('test').varDir, 'pids', `${name}.pid`));
-  if (!(await killComponent('test', name))) throw new Error(`${name} is not running`);
-  if (record)
-    await eventually(
-      `${name} (pid ${record.pid}) to exit`,
-      async () => (isOurs(record) ? undefined : true),
-      15_000,
-      100,
-    );
 }
 
 async function dlqMessagesFor(key: string, timeoutMs: number) {

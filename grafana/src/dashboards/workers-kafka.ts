@@ -61,6 +61,18 @@ export default function workers(): DashboardBody {
         ],
       }),
       timeseries({
+        title: 'Dead letters replayed and discarded',
+        description:
+          'Dead letters an operator replayed or discarded (POST /api/v1/dead-letters/:id/replay|discard, npm run ops), per second, by action and origin topic.',
+        unit: 'suffix: msg/s',
+        queries: [
+          q(
+            `sum by (action, topic) (rate(pynomaly_dead_letters_actions_total{${ENV}}[${RI}]))`,
+            '{{action}} {{topic}}',
+          ),
+        ],
+      }),
+      timeseries({
         title: 'Topic write rate',
         description: "Growth of each topic's end offsets (messages/s), from kafkametrics.",
         unit: 'suffix: msg/s',

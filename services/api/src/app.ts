@@ -29,6 +29,8 @@ import { datasetRoutes } from './routes/datasets.js';
 import { detectorRoutes } from './routes/detectors.js';
 import { jobRoutes } from './routes/jobs.js';
 import { opsRoutes } from './routes/ops.js';
+import { operatorRoutes } from './routes/operator.js';
+import type { OperatorStore } from './operator-store.js';
 import type { ApiStore } from './store.js';
 import { limitConcurrentUploads } from './upload-slots.js';
 
@@ -53,6 +55,8 @@ const UPLOAD_ROUTES = new Set(['/api/v1/datasets', '/api/v1/datasets/upload']);
 
 export interface AppDeps {
   store: ApiStore;
+  /** Jobs listing and retry, dead letters (admin routes). */
+  operator: OperatorStore;
   auth: AuthOptions;
   scrape: ScrapeMetrics;
   /** Readiness checks by name; each rejects when its dependency is unavailable. */
@@ -161,5 +165,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(jobRoutes, { store: deps.store });
   await app.register(alertRoutes, { store: deps.store });
+  await app.register(operatorRoutes, { operator: deps.operator });
   return app;
 }

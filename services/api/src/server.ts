@@ -11,6 +11,7 @@ import {
 } from '@pynomaly/shared';
 import { buildApp } from './app.js';
 import { defineApiGauges } from './state-metrics.js';
+import { PgOperatorStore } from './operator-store.js';
 import { PgStore } from './store.js';
 
 export async function runApi(config: Config, telemetry: Telemetry): Promise<void> {
@@ -27,6 +28,7 @@ export async function runApi(config: Config, telemetry: Telemetry): Promise<void
       cacheBytes: config.api.limits.modelCacheBytes,
       maxStoredBytes: config.api.limits.modelMaxBytes,
     }),
+    operator: new PgOperatorStore(pool, topics, () => relay.notify()),
     auth: {
       apiKeys: config.api.apiKeys,
       authDisabled: config.api.authDisabled,

@@ -3,6 +3,7 @@ import type { ApiKeyEntry, ModelRecord } from '@pynomaly/shared';
 import { ScrapeMetrics } from '@pynomaly/shared';
 import { fitIsolationForest, buildReferenceProfile, scoreIsolationForest } from '@pynomaly/algorithms';
 import { buildApp, type AppDeps } from '../src/app.js';
+import { FakeOperatorStore } from './fake-operator-store.js';
 import { FakeStore } from './fake-store.js';
 
 /** A key with every ordinary scope (admin includes write and read). */
@@ -18,6 +19,7 @@ export async function testApp(overrides: Partial<AppDeps> = {}) {
   const store = (overrides.store as FakeStore | undefined) ?? new FakeStore();
   const app = await buildApp({
     store,
+    operator: new FakeOperatorStore(store),
     auth: { apiKeys: TEST_KEYS, authDisabled: false, scrapeTokens: [] },
     scrape: new ScrapeMetrics({ emitter: 'api', version: 'test', environment: 'test', runtimeMetrics: false }),
     readiness: { postgres: async () => {} },

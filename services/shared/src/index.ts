@@ -18,8 +18,11 @@ export type {
   DeleteModelResult,
   Detector,
   DriftReport,
+  DeadLetter,
+  DeadLetterState,
   Job,
   JobState,
+  ListCursor,
   ModelRecord,
   ModelSummary,
   StateSnapshot,
@@ -28,5 +31,6 @@ export type {
 export * from './outbox/relay.js';
 export * from './lifecycle.js';
 export * from './worker.js';
+export * from './dead-letters.js';
 export * from './retention.js';
 export * from './training-budget.js';

@@ -6,6 +6,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Consumer } from 'kafkajs';
 import type { Config } from './config.js';
+import { recordingDlq } from './dead-letters.js';
 import { findCredential, presentedSecret, scrapeTokenCredentials } from './credentials.js';
 import type { Logger } from './logging.js';
 import type { Pool } from './db/pool.js';
@@ -161,7 +162,8 @@ export async function runWorker(config: Config, telemetry: Telemetry, spec: Work
           topics: spec.subscribe(topics),
           handler,
           dlqTopic: topics.dlq,
-          dlq: producer,
+          // The Kafka copy and the row an operator lists, inspects and replays (dead-letters.ts).
+          dlq: recordingDlq(producer, pool),
           logger,
           ...(onDeadLetter ? { onDeadLetter } : {}),
         });

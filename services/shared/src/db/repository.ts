@@ -13,3 +13,4 @@ export * from './repository/outbox.js';
 export * from './repository/state.js';
 export * from './repository/retention.js';
 export * from './repository/tombstones.js';
+export * from './repository/dead-letters.js';

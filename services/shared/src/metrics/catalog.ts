@@ -182,6 +182,16 @@ export const METRICS: readonly MetricDefinition[] = [
     help: 'Messages sent to the DLQ, by origin topic and reason (unparseable, invalid_schema, unsupported_version, oversized, processing_failed).',
   },
   {
+    name: 'pynomaly.dead_letters.actions',
+    promName: 'pynomaly_dead_letters_actions_total',
+    kind: 'counter',
+    unit: '{message}',
+    labels: ['action', 'topic'],
+    path: 'otlp',
+    emittedBy: ['api'],
+    help: 'Dead letters an operator resolved through the API, by action (replayed, discarded) and origin topic.',
+  },
+  {
     name: 'pynomaly.outbox.relayed',
     promName: 'pynomaly_outbox_relayed_total',
     kind: 'counter',

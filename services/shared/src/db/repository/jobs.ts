@@ -160,3 +160,69 @@ export async function reapStaleJobs(
   }
   return reaped;
 }
+
+/** Where a listing page ends: the last row's creation time (to the microsecond) and id. */
+export interface ListCursor {
+  createdAt: string;
+  id: string;
+}
+
+export interface JobFilter {
+  state?: JobState | undefined;
+  detectorId?: string | undefined;
+  /** Created at or after. */
+  createdFrom?: Date | undefined;
+  /** Created before. */
+  createdTo?: Date | undefined;
+  after?: ListCursor | undefined;
+  limit: number;
+}
+
+/** Postgres keeps microseconds, a Date only milliseconds: cursors carry the exact text. */
+const exactTime = (col: string) => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
+/**
+ * Jobs newest first, filtered, one page at a time: returns up to `limit` rows and the cursor of
+ * the next page (undefined on the last one). Keyset paging, so a page costs the same however deep.
+ */
+export async function listJobs(q: Queryable, f: JobFilter): Promise<{ items: Job[]; next: ListCursor | undefined }> {
+  const where: string[] = [];
+  const args: unknown[] = [];
+  const arg = (v: unknown) => `$${args.push(v)}`;
+  if (f.state) where.push(`state = ${arg(f.state)}`);
+  if (f.detectorId) where.push(`detector_id = ${arg(f.detectorId)}`);
+  if (f.createdFrom) where.push(`created_at >= ${arg(f.createdFrom)}`);
+  if (f.createdTo) where.push(`created_at < ${arg(f.createdTo)}`);
+  if (f.after) where.push(`(created_at, id) < (${arg(f.after.createdAt)}::timestamptz, ${arg(f.after.id)}::uuid)`);
+  const r = await q.query<Job & { cursorAt: string }>(
+    `SELECT ${jobCols}, ${exactTime('created_at')} AS "cursorAt" FROM jobs
+     ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+     ORDER BY created_at DESC, id DESC LIMIT ${arg(f.limit + 1)}`,
+    args,
+  );
+  const more = r.rows.length > f.limit;
+  const rows = r.rows.slice(0, f.limit);
+  const last = rows.at(-1);
+  return {
+    items: rows.map(({ cursorAt: _c, ...job }) => job),
+    next: more && last ? { createdAt: last.cursorAt, id: last.id } : undefined,
+  };
+}
+
+/** States a job may be retried from. */
+export const RETRYABLE_JOB_STATES: readonly JobState[] = ['failed', 'cancelled'];
+
+/**
+ * failed|cancelled → queued with its attempts reset: an operator retries a job once its cause is
+ * fixed. Undefined when the job does not exist or is not in a retryable state. Run it in the
+ * transaction that enqueues the job's new training.requested event.
+ */
+export async function retryJob(q: Queryable, id: string): Promise<Job | undefined> {
+  const r = await q.query<Job>(
+    `UPDATE jobs SET state = 'queued', attempts = 0, reason = NULL, model_id = NULL, started_at = NULL,
+       finished_at = NULL, updated_at = now()
+     WHERE id = $1 AND state IN ('failed', 'cancelled') RETURNING ${jobCols}`,
+    [id],
+  );
+  return r.rows[0];
+}

@@ -66,6 +66,15 @@ interface Page<T> {
 
 class UsageError extends Error {}
 
+/** The body of a 2xx answer; otherwise an error saying the status and the API's own message. */
+async function ok<T>(api: ApiClient, method: string, path: string, body?: unknown): Promise<T> {
+  const res = await api.call<T | { code?: string; message?: string }>(method, path, body);
+  if (res.status >= 200 && res.status < 300) return res.body as T;
+  const err = res.body as { code?: string; message?: string } | string | undefined;
+  const said = typeof err === 'object' && err?.message ? `${err.code ?? 'error'}: ${err.message}` : String(err ?? '');
+  throw new Error(`${method} ${path} answered ${res.status}: ${said}`);
+}
+
 const clip = (s: string | null | undefined, n: number) => (!s ? '' : s.length > n ? `${s.slice(0, n - 1)}…` : s);
 const time = (s: string | null) => (s ? s.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '');
 
@@ -162,13 +171,13 @@ async function run(argv: string[], print: (s: string) => void): Promise<void> {
         limit: values.limit,
         cursor: values.cursor,
       })}`;
-      return out(await api.ok<Page<Job>>('GET', path), (p) => jobRows(p.items) + more(p));
+      return out(await ok<Page<Job>>(api, 'GET', path), (p) => jobRows(p.items) + more(p));
     }
     case 'job':
-      return out(await api.ok<Job>('GET', `/api/v1/jobs/${needId('job')}`), (j) => jobRows([j]));
+      return out(await ok<Job>(api, 'GET', `/api/v1/jobs/${needId('job')}`), (j) => jobRows([j]));
     case 'retry':
       return out(
-        await api.ok<Job>('POST', `/api/v1/jobs/${needId('job')}/retry`, {}),
+        await ok<Job>(api, 'POST', `/api/v1/jobs/${needId('job')}/retry`, {}),
         (j) => `${jobRows([j])}\njob ${j.id} queued again; follow it with: npm run ops -- job ${j.id}`,
       );
     case 'dead-letters': {
@@ -180,10 +189,10 @@ async function run(argv: string[], print: (s: string) => void): Promise<void> {
         limit: values.limit,
         cursor: values.cursor,
       })}`;
-      return out(await api.ok<Page<DeadLetter>>('GET', path), (p) => letterRows(p.items) + more(p));
+      return out(await ok<Page<DeadLetter>>(api, 'GET', path), (p) => letterRows(p.items) + more(p));
     }
     case 'dead-letter':
-      return out(await api.ok<DeadLetter>('GET', `/api/v1/dead-letters/${needId('dead letter')}`), (d) =>
+      return out(await ok<DeadLetter>(api, 'GET', `/api/v1/dead-letters/${needId('dead letter')}`), (d) =>
         keyValues([
           ['id', d.id],
           ['state', d.state],
@@ -207,12 +216,12 @@ async function run(argv: string[], print: (s: string) => void): Promise<void> {
       );
     case 'replay':
       return out(
-        await api.ok<DeadLetter>('POST', `/api/v1/dead-letters/${needId('dead letter')}/replay`, {}),
+        await ok<DeadLetter>(api, 'POST', `/api/v1/dead-letters/${needId('dead letter')}/replay`, {}),
         (d) => `${letterRows([d])}\nreplayed to ${d.originTopic} through the outbox`,
       );
     case 'discard':
       return out(
-        await api.ok<DeadLetter>('POST', `/api/v1/dead-letters/${needId('dead letter')}/discard`, {}),
+        await ok<DeadLetter>(api, 'POST', `/api/v1/dead-letters/${needId('dead letter')}/discard`, {}),
         (d) => `${letterRows([d])}\ndiscarded`,
       );
     default:

@@ -500,6 +500,32 @@ const nodeExporter: Component = {
     buildInfoMetric(`http://127.0.0.1:${port(ctx.ports, 'node-exporter', 'http')}/metrics`, 'node_exporter_build_info'),
 };
 
+/** Mailpit: the SMTP server Alertmanager's email notifications go to; its HTTP API lists them. */
+const mailpit: Component = {
+  name: 'mailpit',
+  group: 'infra',
+  listens: (ctx) => Object.values(ctx.ports.mailpit),
+  url: (ctx) =>
+    `Mailpit http://127.0.0.1:${port(ctx.ports, 'mailpit', 'http')}/api/v1/messages (SMTP 127.0.0.1:${port(ctx.ports, 'mailpit', 'smtp')})`,
+  launch: (ctx) => {
+    const dir = join(ctx.varDir, 'mailpit');
+    mkdirSync(dir, { recursive: true });
+    return {
+      command: prometheusTools.mailpit(),
+      args: [
+        `--smtp=127.0.0.1:${port(ctx.ports, 'mailpit', 'smtp')}`,
+        `--listen=127.0.0.1:${port(ctx.ports, 'mailpit', 'http')}`,
+        `--database=${join(dir, 'mailpit.db')}`,
+        '--disable-version-check',
+        // Offline and local: no reverse DNS lookup of the SMTP client.
+        '--smtp-disable-rdns',
+      ],
+    };
+  },
+  healthy: (ctx) => httpOk(`http://127.0.0.1:${port(ctx.ports, 'mailpit', 'http')}/readyz`),
+  version: (_ctx, pid) => executableVersion(pid, ['version', '--no-release-check'], / v(\S+) compiled with/),
+};
+
 /** Environment for the three services, per docs/CONVENTIONS.md. */
 export function serviceEnv(ctx: Context, service: 'api' | 'training-worker' | 'drift-worker'): NodeJS.ProcessEnv {
   return {
@@ -567,6 +593,7 @@ export const components: Component[] = [
   collector,
   postgresExporter,
   nodeExporter,
+  mailpit,
   alertmanager,
   service('api'),
   service('training-worker'),

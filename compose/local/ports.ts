@@ -15,6 +15,7 @@ export const basePorts = {
   alertmanager: { http: 9093 },
   'postgres-exporter': { http: 9187 },
   'node-exporter': { http: 9100 },
+  mailpit: { smtp: 1025, http: 8025 },
 } as const;
 
 export type ComponentName = keyof typeof basePorts;
@@ -41,6 +42,8 @@ const canonicalAddresses: Record<string, [ComponentName, string]> = {
   'alertmanager:9093': ['alertmanager', 'http'],
   'postgres-exporter:9187': ['postgres-exporter', 'http'],
   'node-exporter:9100': ['node-exporter', 'http'],
+  'mailpit:1025': ['mailpit', 'smtp'],
+  'mailpit:8025': ['mailpit', 'http'],
 };
 
 export function portOffset(profile: Profile): number {

@@ -196,6 +196,8 @@ export interface Endpoints {
   scrapeToken: string;
   prometheusUrl: string;
   alertmanagerUrl: string;
+  /** Mailpit's web UI and HTTP API (`/api/v1/messages`); where the email notifications land. */
+  mailpitUrl: string;
   databaseUrl: string;
   kafkaBrokers: string[];
   collector: { otlpGrpc: string; otlpHttp: string; telemetry: string; prometheus: string; health: string };
@@ -218,6 +220,7 @@ export function endpoints(profile: Profile): Endpoints {
     scrapeToken: profileSecret(profile, 'scrape-token'),
     prometheusUrl: http('prometheus', 'http'),
     alertmanagerUrl: http('alertmanager', 'http'),
+    mailpitUrl: http('mailpit', 'http'),
     databaseUrl: databaseUrl(ctx),
     kafkaBrokers: kafkaBrokers(ctx),
     collector: {

@@ -7,12 +7,13 @@ import { cacheDir, projectRoot } from './paths.js';
 import { localField, pin } from './versions.js';
 
 /** Build directory of a part built from source, keyed by its pinned version. */
-const partHome = (part: 'prometheus' | 'alertmanager' | 'node-exporter' | 'jaeger') => () =>
+const partHome = (part: 'prometheus' | 'alertmanager' | 'node-exporter' | 'jaeger' | 'mailpit') => () =>
   join(cacheDir(), part, pin(part).version);
 export const prometheusHome = partHome('prometheus');
 export const alertmanagerHome = partHome('alertmanager');
 export const nodeExporterHome = partHome('node-exporter');
 export const jaegerHome = partHome('jaeger');
+export const mailpitHome = partHome('mailpit');
 
 export const KAFKA_SCALA = '2.13';
 export const kafkaVersion = (): string => pin('kafka').version;
@@ -41,6 +42,7 @@ export const prometheusTools = {
   alertmanager: () => join(alertmanagerHome(), 'alertmanager'),
   amtool: () => join(alertmanagerHome(), 'amtool'),
   'node-exporter': () => join(nodeExporterHome(), 'node_exporter'),
+  mailpit: () => join(mailpitHome(), 'mailpit'),
   /** Debian's package: it ships exactly the pinned version (see versions.yaml). */
   'postgres-exporter': () => '/usr/bin/prometheus-postgres-exporter',
 } as const;

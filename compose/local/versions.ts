@@ -36,6 +36,7 @@ export const PART_NAMES = [
   'kafka',
   'jaeger',
   'otel-collector',
+  'mailpit',
   'grafana',
   'busybox',
 ] as const;

@@ -89,17 +89,83 @@ describe('alertmanager.yml', () => {
     expect(html).toContain('<ul>');
   });
 
-  it('every receiver posts to the API webhook with a bearer credential file, except the opt-in email/Slack ones', () => {
-    for (const r of config.receivers as {
+  it('every receiver posts to the API webhook with a bearer credential file; those with people behind them also mail and post to the Slack-format sink', () => {
+    type Receiver = {
       name: string;
       webhook_configs?: { url: string; http_config?: { authorization?: { credentials_file?: string } } }[];
-    }[]) {
-      if (r.name === 'email-oncall' || r.name === 'slack-oncall') continue;
+      email_configs?: { smarthost: string; send_resolved: boolean }[];
+      slack_configs?: {
+        api_url: string;
+        send_resolved: boolean;
+        http_config?: { authorization?: { credentials_file?: string } };
+      }[];
+    };
+    const quiet = ['api-webhook', 'watchdog-heartbeat'];
+    for (const r of config.receivers as Receiver[]) {
       expect(r.webhook_configs?.[0]?.url, r.name).toBe('http://api:8000/api/v1/alerts/webhook');
       expect(r.webhook_configs?.[0]?.http_config?.authorization?.credentials_file, r.name).toBe(
         'secrets/api-webhook-token',
       );
+      if (quiet.includes(r.name)) {
+        expect(r.email_configs ?? [], r.name).toEqual([]);
+        expect(r.slack_configs ?? [], r.name).toEqual([]);
+        continue;
+      }
+      expect(r.email_configs?.[0], r.name).toMatchObject({ smarthost: 'mailpit:1025', send_resolved: true });
+      expect(r.slack_configs?.[0], r.name).toMatchObject({
+        api_url: 'http://api:8000/api/v1/alerts/slack',
+        send_resolved: true,
+      });
+      expect(r.slack_configs?.[0]?.http_config?.authorization?.credentials_file, r.name).toBe(
+        'secrets/api-webhook-token',
+      );
     }
+  });
+
+  it('renders summary, severity, runbook and dashboard links for an alert (amtool template render)', async () => {
+    const data = {
+      receiver: 'ml-models',
+      status: 'firing',
+      alerts: [
+        {
+          status: 'firing',
+          labels: { alertname: 'DataDriftDetected', severity: 'warning', service: 'drift-worker', detector_id: 'd-1' },
+          annotations: {
+            summary: 'Data drift on detector d-1',
+            description: 'drift persisted',
+            runbook_url: 'docs/runbooks/DataDriftDetected.md',
+          },
+          startsAt: '2026-01-01T00:00:00Z',
+          endsAt: '0001-01-01T00:00:00Z',
+          generatorURL: '',
+          fingerprint: 'f',
+        },
+      ],
+      groupLabels: { alertname: 'DataDriftDetected' },
+      commonLabels: {
+        alertname: 'DataDriftDetected',
+        severity: 'warning',
+        service: 'drift-worker',
+        detector_id: 'd-1',
+      },
+      commonAnnotations: {},
+      externalURL: 'http://alertmanager',
+    };
+    const dataFile = join(mkdtempSync(join(tmpdir(), 'pynomaly-tmpl-')), 'data.json');
+    writeFileSync(dataFile, JSON.stringify(data));
+    const { stdout } = await run(amtool, [
+      'template',
+      'render',
+      `--template.glob=${join(amDir, 'templates', '*.tmpl')}`,
+      `--template.data=${dataFile}`,
+      '--template.text={{ template "pynomaly.email.subject" . }}|{{ template "pynomaly.text" . }}|{{ template "pynomaly.email.html" . }}',
+    ]);
+    const [subject, text, html] = stdout.split('|');
+    expect(subject).toBe('[FIRING:1] DataDriftDetected drift-worker');
+    expect(text).toContain('FIRING · warning · Data drift on detector d-1');
+    expect(text).toContain('Runbook: https://pynomaly.example/docs/runbooks/DataDriftDetected.md');
+    expect(text).toContain('Dashboard: http://localhost:3000/d/pynomaly-drift?var-detector=d-1');
+    expect(html).toContain('href="http://localhost:3000/d/pynomaly-drift?var-detector=d-1"');
   });
 });
 

@@ -62,6 +62,7 @@ describe('compose/docker-compose.test.yml (PYNOMALY_TEST_STACK=containers)', () 
       ['alertmanager', 9093, test.alertmanager.http],
       ['postgres-exporter', 9187, test['postgres-exporter'].http],
       ['node-exporter', 9100, test['node-exporter'].http],
+      ['mailpit', 8025, test.mailpit.http],
     ];
     for (const [component, target, published] of wanted) {
       const ports = project.services[composeService(component)]?.ports ?? [];

@@ -132,6 +132,7 @@ describe('development compose file', () => {
         'init-permissions',
         'jaeger',
         'kafka',
+        'mailpit',
         'node-exporter',
         'otel-collector',
         'postgres',

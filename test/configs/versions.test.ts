@@ -85,7 +85,7 @@ describe('versions.yaml', () => {
     const [jMajor, jMinor, jPatch] = all.jaeger.version.split('.').map(Number) as [number, number, number];
     expect(jMajor).toBe(2);
     expect(all.jaeger.local?.moduleVersion).toBe(`v1.${jMinor + 63}.${jPatch}`);
-    for (const name of ['alertmanager', 'node-exporter'] as PartName[])
+    for (const name of ['alertmanager', 'node-exporter', 'mailpit'] as PartName[])
       expect(all[name].local?.moduleVersion, name).toBe(`v${all[name].version}`);
     expect(all.postgres.local?.packageVersion).toMatch(new RegExp(`^${all.postgres.version.replace('.', '\\.')}\\.`));
     expect(all.kafka.local?.packageVersion).toBe(all.kafka.version);

@@ -10,7 +10,13 @@ import { ensureDebianPackages } from './debian.js';
 import { ensureGoProgram } from './go-build.js';
 import { ensureKafka } from './kafka.js';
 import { ensurePostgres } from './postgres.js';
-import { alertmanagerProgram, jaegerProgram, nodeExporterProgram, prometheusProgram } from './prometheus-ecosystem.js';
+import {
+  alertmanagerProgram,
+  jaegerProgram,
+  mailpitProgram,
+  nodeExporterProgram,
+  prometheusProgram,
+} from './prometheus-ecosystem.js';
 
 export async function installAll(): Promise<void> {
   const logDir = join(cacheDir(), 'install-logs');
@@ -25,6 +31,7 @@ export async function installAll(): Promise<void> {
       await ensureGoProgram(nodeExporterProgram(), logDir);
       await ensureCollector(logDir);
       await ensureGoProgram(jaegerProgram(), logDir);
+      await ensureGoProgram(mailpitProgram(), logDir);
     })(),
   ]);
   // Both lanes run to their end (no build is left running behind a failed one); then every

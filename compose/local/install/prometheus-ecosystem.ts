@@ -5,7 +5,7 @@ import { cpSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { run, which } from '../exec.js';
 import { step } from '../progress.js';
-import { alertmanagerHome, goEnv, jaegerHome, nodeExporterHome, prometheusHome } from '../tools.js';
+import { alertmanagerHome, goEnv, jaegerHome, mailpitHome, nodeExporterHome, prometheusHome } from '../tools.js';
 import { localField, pin } from '../versions.js';
 import { prometheusBuildInfo, type GoProgram } from './go-build.js';
 
@@ -117,5 +117,26 @@ export function jaegerProgram(): GoProgram {
     ldflags: [`-X ${v}.latestVersion=v${version}`, `-X ${v}.commitSHA=${moduleVersion}`],
     versionCheck: { args: ['version'], expect: `"gitVersion":"v${version}"` },
     logName: 'jaeger',
+  };
+}
+
+/**
+ * Mailpit, the SMTP server the email notifications go to. Its module carries the server and the
+ * HTTP API; the web UI's compiled assets are not in the module, so a locally built Mailpit serves
+ * the API (what the tests and `curl` read) and the Compose image serves the UI too.
+ */
+export function mailpitProgram(): GoProgram {
+  const { version } = pin('mailpit');
+  const module = localField('mailpit', 'go');
+  const moduleVersion = localField('mailpit', 'moduleVersion');
+  return {
+    label: `Mailpit ${version}`,
+    home: mailpitHome(),
+    module,
+    moduleVersion,
+    commands: [{ pkg: '', binary: 'mailpit' }],
+    ldflags: [`-X ${module}/config.Version=v${version}`],
+    versionCheck: { args: ['version', '--no-release-check'], expect: ` v${version} compiled with` },
+    logName: 'mailpit',
   };
 }

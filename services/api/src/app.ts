@@ -30,6 +30,7 @@ import { detectorRoutes } from './routes/detectors.js';
 import { jobRoutes } from './routes/jobs.js';
 import { opsRoutes } from './routes/ops.js';
 import { operatorRoutes } from './routes/operator.js';
+import { slackSinkRoutes } from './routes/slack-sink.js';
 import type { OperatorStore } from './operator-store.js';
 import type { ApiStore } from './store.js';
 import { limitConcurrentUploads } from './upload-slots.js';
@@ -166,5 +167,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(jobRoutes, { store: deps.store });
   await app.register(alertRoutes, { store: deps.store });
   await app.register(operatorRoutes, { operator: deps.operator });
+  await app.register(slackSinkRoutes, { operator: deps.operator });
   return app;
 }

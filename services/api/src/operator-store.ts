@@ -3,6 +3,7 @@
  * the HTTP layer is tested with a fake. PgOperatorStore is the real one: a retry's job transition
  * and its training.requested event commit together (outbox), as does a replay and its message.
  */
+import { randomUUID } from 'node:crypto';
 import {
   discardDeadLetter,
   enqueueEvent,
@@ -15,6 +16,7 @@ import {
   type ListCursor,
   type Pool,
   type ReplayOutcome,
+  type SlackMessage,
   type Topics,
 } from '@pynomaly/shared';
 
@@ -33,6 +35,9 @@ export interface OperatorStore {
   getDeadLetter(id: string): Promise<DeadLetter | undefined>;
   replayDeadLetter(id: string): Promise<ReplayOutcome>;
   discardDeadLetter(id: string): Promise<DiscardOutcome>;
+  /** The Slack-format sink: what Alertmanager's Slack receiver posted. */
+  recordSlackMessage(payload: Record<string, unknown>): Promise<void>;
+  listSlackMessages(limit: number): Promise<SlackMessage[]>;
 }
 
 export class PgOperatorStore implements OperatorStore {
@@ -83,5 +88,11 @@ export class PgOperatorStore implements OperatorStore {
   }
   discardDeadLetter(id: string) {
     return discardDeadLetter(this.pool, id);
+  }
+  recordSlackMessage(payload: Record<string, unknown>) {
+    return repo.insertSlackMessage(this.pool, randomUUID(), payload);
+  }
+  listSlackMessages(limit: number) {
+    return repo.listSlackMessages(this.pool, limit);
   }
 }

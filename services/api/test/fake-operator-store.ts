@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { DeadLetter, Job, ListCursor, ReplayOutcome } from '@pynomaly/shared';
+import type { DeadLetter, Job, ListCursor, ReplayOutcome, SlackMessage } from '@pynomaly/shared';
 import type {
   DeadLetterFilter,
   DiscardOutcome,
@@ -32,6 +32,7 @@ export class FakeOperatorStore implements OperatorStore {
   deadLetters = new Map<string, DeadLetter>();
   retried: string[] = [];
   replayed: string[] = [];
+  slack: SlackMessage[] = [];
 
   constructor(private readonly store: FakeStore) {}
 
@@ -114,5 +115,13 @@ export class FakeOperatorStore implements OperatorStore {
     const resolved: DeadLetter = { ...d, state: 'discarded', resolvedAt: new Date() };
     this.deadLetters.set(id, resolved);
     return { outcome: 'discarded', deadLetter: resolved };
+  }
+
+  async recordSlackMessage(payload: Record<string, unknown>) {
+    this.slack.unshift({ id: randomUUID(), receivedAt: new Date(), payload });
+  }
+
+  async listSlackMessages(limit: number) {
+    return this.slack.slice(0, limit);
   }
 }

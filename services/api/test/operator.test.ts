@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { Job } from '@pynomaly/shared';
 import { FakeOperatorStore } from './fake-operator-store.js';
-import { API_KEY, seed, testApp } from './helpers.js';
+import { ALERTS_KEY, API_KEY, seed, testApp } from './helpers.js';
 import { FakeStore } from './fake-store.js';
 
 const auth = { 'x-api-key': API_KEY };
@@ -164,6 +164,35 @@ describe('dead letters', () => {
     expect(discardAgain.statusCode).toBe(409);
     const unknown = await app.inject({ method: 'GET', url: `/api/v1/dead-letters/${randomUUID()}`, headers: auth });
     expect(unknown.statusCode).toBe(404);
+    await app.close();
+  });
+});
+
+describe('the Slack-format sink', () => {
+  it('records what a Slack incoming webhook receives (alerts:write) and lists it newest first (read)', async () => {
+    const { app } = await setup();
+    const message = {
+      channel: '#pynomaly-alerts',
+      attachments: [{ title: '[FIRING:1] DataDriftDetected', title_link: 'http://runbook', text: 'warning · drift' }],
+    };
+    const posted = await app.inject({
+      method: 'POST',
+      url: '/api/v1/alerts/slack',
+      headers: { authorization: `Bearer ${ALERTS_KEY}` },
+      payload: message,
+    });
+    expect(posted.statusCode).toBe(200);
+    expect(posted.body).toBe('ok');
+    const listed = await app.inject({ method: 'GET', url: '/api/v1/alerts/slack', headers: auth });
+    expect(listed.json().items[0].payload).toEqual(message);
+    const bad = await app.inject({
+      method: 'POST',
+      url: '/api/v1/alerts/slack',
+      headers: { authorization: `Bearer ${ALERTS_KEY}` },
+      payload: { attachments: 'not a list' },
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().message).toContain('attachments');
     await app.close();
   });
 });

@@ -26,6 +26,16 @@ CREATE INDEX dead_letters_listing_idx ON dead_letters (dead_lettered_at DESC, id
 -- The operator's job listing pages by creation time, newest first.
 CREATE INDEX jobs_listing_idx ON jobs (created_at DESC, id DESC);
 
+-- What Alertmanager's Slack receiver posted (the Slack-format sink, POST /api/v1/alerts/slack):
+-- the newest SLACK_SINK_KEEP rows are kept.
+CREATE TABLE slack_messages (
+  id uuid PRIMARY KEY,
+  received_at timestamptz NOT NULL DEFAULT now(),
+  payload jsonb NOT NULL
+);
+CREATE INDEX slack_messages_received_idx ON slack_messages (received_at DESC);
+
 -- Down Migration
+DROP TABLE slack_messages;
 DROP INDEX jobs_listing_idx;
 DROP TABLE dead_letters;

@@ -23,6 +23,7 @@ export type {
   Job,
   JobState,
   ListCursor,
+  SlackMessage,
   ModelRecord,
   ModelSummary,
   StateSnapshot,

@@ -14,3 +14,4 @@ export * from './repository/state.js';
 export * from './repository/retention.js';
 export * from './repository/tombstones.js';
 export * from './repository/dead-letters.js';
+export * from './repository/slack-messages.js';

@@ -39,6 +39,7 @@ const FLOWS: readonly string[] = [
   'prometheus:9090 <- prometheus-operator-access',
   'alertmanager:9093 <- prometheus',
   'alertmanager:9093 <- grafana',
+  'mailpit:1025 <- alertmanager',
   'grafana:3000 <- *',
 ];
 

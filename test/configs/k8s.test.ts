@@ -95,6 +95,7 @@ describe.each(OVERLAYS)('overlay %s', (overlay) => {
       'trace-backend',
       'prometheus',
       'alertmanager',
+      'mailpit',
       'grafana',
       'postgres-exporter',
       'node-exporter',

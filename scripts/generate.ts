@@ -12,6 +12,7 @@ import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'no
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { renderDashboards } from '../grafana/src/generate.js';
+import { KUSTOMIZATION, renderDashboardList } from './generators/k8s-dashboards.js';
 import { renderMonitoringDeployment } from './generators/k8s-manifest.js';
 import { METRICS_DOC, renderMetricsDoc } from './generators/metrics-doc.js';
 import { TARGET_ENVIRONMENTS, renderPrometheusTargets } from './generators/prometheus-targets.js';
@@ -49,6 +50,12 @@ export const GENERATORS: readonly Generator[] = [
     from: 'scripts/generators/prometheus-targets.ts',
     render: async () => renderPrometheusTargets(),
     owns: TARGET_ENVIRONMENTS.map((e) => ({ dir: e.dir, ext: '.yml' })),
+  },
+  {
+    name: 'Kubernetes dashboard list',
+    from: 'grafana/src/dashboards/*.ts',
+    render: async () => ({ [KUSTOMIZATION]: renderDashboardList(REPO_ROOT) }),
+    owns: [],
   },
   {
     name: 'Kubernetes manifest',

@@ -1,6 +1,6 @@
 /**
- * Every generated file (dashboards JSON, docs/metrics.md, the Prometheus target files,
- * k8s/monitoring-deployment.yaml) is what its source generates now: `npm run generate -- --check`
+ * Every generated file (dashboards JSON, docs/metrics.md, the Prometheus target files, the
+ * dashboard list of k8s/base/kustomization.yaml, k8s/monitoring-deployment.yaml) is what its source generates now: `npm run generate -- --check`
  * reports nothing stale. The check itself is shown to fail on a copy of the tree.
  */
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,6 +18,7 @@ describe('generated files (npm run generate)', () => {
       'dashboards',
       'metrics catalog page',
       'Prometheus targets',
+      'Kubernetes dashboard list',
       'Kubernetes manifest',
     ]);
     expect(await generate({ check: true })).toEqual([]);

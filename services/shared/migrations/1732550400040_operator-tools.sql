@@ -23,6 +23,7 @@ CREATE TABLE dead_letters (
   CHECK ((state = 'pending') = (resolved_at IS NULL))
 );
 CREATE INDEX dead_letters_listing_idx ON dead_letters (dead_lettered_at DESC, id DESC);
+CREATE INDEX dead_letters_resolved_idx ON dead_letters (resolved_at) WHERE resolved_at IS NOT NULL;
 -- The operator's job listing pages by creation time, newest first.
 CREATE INDEX jobs_listing_idx ON jobs (created_at DESC, id DESC);
 

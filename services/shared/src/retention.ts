@@ -26,6 +26,7 @@ import {
   deleteTombstones,
   recordMaintenanceRun,
 } from './db/repository.js';
+import { deleteResolvedDeadLetters } from './db/repository/dead-letters.js';
 import type { Logger } from './logging.js';
 import { instruments } from './metrics/instruments.js';
 
@@ -53,6 +54,11 @@ export function retentionTasks(s: RetentionSettings): RetentionTask[] {
     { table: 'drift_window_rows', deleteBatch: (q, _now, n) => deleteSupersededWindowRows(q, n) },
     { table: 'drift_reports', deleteBatch: (q, now, n) => deleteDriftReports(q, ago(now, s.driftReportsMs), n) },
     { table: 'alerts', deleteBatch: (q, now, n) => deleteAlerts(q, ago(now, s.alertsMs), n) },
+    // Replayed or discarded dead letters are kept for inspection as long as refused outbox rows.
+    {
+      table: 'dead_letters',
+      deleteBatch: (q, now, n) => deleteResolvedDeadLetters(q, ago(now, s.outboxDeadMs), n),
+    },
   ];
 }
 

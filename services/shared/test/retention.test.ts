@@ -107,9 +107,17 @@ describe('RetentionJob', () => {
     expect(released[0]).toBeInstanceOf(Error);
   });
 
-  it('covers every table with data that grows: outbox, processed ids, tombstones, windows, reports, alerts', () => {
+  it('covers every table with data that grows: outbox, processed ids, tombstones, windows, reports, alerts, resolved dead letters', () => {
     expect(new Set(retentionTasks(settings).map((t) => t.table))).toEqual(
-      new Set(['outbox', 'processed_events', 'deleted_resources', 'drift_window_rows', 'drift_reports', 'alerts']),
+      new Set([
+        'outbox',
+        'processed_events',
+        'deleted_resources',
+        'drift_window_rows',
+        'drift_reports',
+        'alerts',
+        'dead_letters',
+      ]),
     );
   });
 });

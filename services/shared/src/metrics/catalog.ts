@@ -209,7 +209,7 @@ export const METRICS: readonly MetricDefinition[] = [
     labels: ['table'],
     path: 'otlp',
     emittedBy: ['api'],
-    help: 'Rows deleted by the retention job, by table (outbox, processed_events, drift_window_rows, drift_reports, alerts, deleted_resources).',
+    help: 'Rows deleted by the retention job, by table (outbox, processed_events, drift_window_rows, drift_reports, alerts, deleted_resources, dead_letters).',
   },
   {
     name: 'pynomaly.alerts.received',

@@ -121,3 +121,13 @@ export async function resolveDeadLetter(
   );
   return r.rows[0];
 }
+
+/** Dead letters an operator replayed or discarded before `before` (pending ones wait for an operator). */
+export async function deleteResolvedDeadLetters(q: Queryable, before: Date, limit: number): Promise<number> {
+  const r = await q.query(
+    `DELETE FROM dead_letters WHERE id IN (
+       SELECT id FROM dead_letters WHERE resolved_at < $1 ORDER BY resolved_at LIMIT $2)`,
+    [before, limit],
+  );
+  return r.rowCount ?? 0;
+}

@@ -138,6 +138,8 @@ describe('development compose file', () => {
         'postgres-exporter',
         'prometheus',
         'training-worker',
+        'victoria-logs',
+        'zipkin',
       ].sort(),
     );
   });

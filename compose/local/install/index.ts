@@ -10,7 +10,14 @@ import { ensureDebianPackages } from './debian.js';
 import { ensureGoProgram } from './go-build.js';
 import { ensureKafka } from './kafka.js';
 import { ensurePostgres } from './postgres.js';
-import { alertmanagerProgram, jaegerProgram, nodeExporterProgram, prometheusProgram } from './prometheus-ecosystem.js';
+import {
+  alertmanagerProgram,
+  jaegerProgram,
+  nodeExporterProgram,
+  prometheusProgram,
+  victoriaLogsProgram,
+} from './prometheus-ecosystem.js';
+import { ensureZipkin } from './zipkin.js';
 
 export async function installAll(): Promise<void> {
   const logDir = join(cacheDir(), 'install-logs');
@@ -21,10 +28,12 @@ export async function installAll(): Promise<void> {
     (async () => {
       await ensurePostgres(logDir);
       await ensureKafka(logDir);
+      await ensureZipkin(logDir);
       await ensureGoProgram(alertmanagerProgram(), logDir);
       await ensureGoProgram(nodeExporterProgram(), logDir);
       await ensureCollector(logDir);
       await ensureGoProgram(jaegerProgram(), logDir);
+      await ensureGoProgram(victoriaLogsProgram(), logDir);
     })(),
   ]);
   // Both lanes run to their end (no build is left running behind a failed one); then every

@@ -1,11 +1,11 @@
-// Prometheus, Alertmanager, node_exporter and Jaeger at the versions pinned in versions.yaml, each
+// Prometheus, Alertmanager, node_exporter, Jaeger and VictoriaLogs at the versions pinned in versions.yaml, each
 // built from its Go module into ~/.cache/pynomaly/<part>/<version>/.
 import { execFileSync } from 'node:child_process';
 import { cpSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { run, which } from '../exec.js';
 import { step } from '../progress.js';
-import { alertmanagerHome, goEnv, jaegerHome, nodeExporterHome, prometheusHome } from '../tools.js';
+import { alertmanagerHome, goEnv, jaegerHome, nodeExporterHome, prometheusHome, victoriaLogsHome } from '../tools.js';
 import { localField, pin } from '../versions.js';
 import { prometheusBuildInfo, type GoProgram } from './go-build.js';
 
@@ -117,5 +117,24 @@ export function jaegerProgram(): GoProgram {
     ldflags: [`-X ${v}.latestVersion=v${version}`, `-X ${v}.commitSHA=${moduleVersion}`],
     versionCheck: { args: ['version'], expect: `"gitVersion":"v${version}"` },
     logName: 'jaeger',
+  };
+}
+
+/** VictoriaLogs: the module carries its web UI's build (app/vlselect/vmui), so `go build` embeds it. */
+export function victoriaLogsProgram(): GoProgram {
+  const { version } = pin('victoria-logs');
+  const moduleVersion = localField('victoria-logs', 'moduleVersion');
+  return {
+    label: `VictoriaLogs ${version}`,
+    home: victoriaLogsHome(),
+    module: localField('victoria-logs', 'go'),
+    moduleVersion,
+    commands: [{ pkg: 'app/victoria-logs', binary: 'victoria-logs' }],
+    // The same version string its release builds print (`victoria-logs-<date>-tags-v1.52.1-...`).
+    ldflags: [
+      `-X github.com/VictoriaMetrics/VictoriaMetrics/lib/buildinfo.Version=victoria-logs-tags-${moduleVersion}`,
+    ],
+    versionCheck: { args: ['--version'], expect: `-tags-${moduleVersion}` },
+    logName: 'victoria-logs',
   };
 }

@@ -504,6 +504,8 @@ const prometheus: Component = {
       `--config.file=${join(renderedConfig(ctx, 'prometheus'), 'prometheus.yml')}`,
       `--storage.tsdb.path=${join(ctx.varDir, 'prometheus')}`,
       '--storage.tsdb.retention.time=30d',
+      // Exemplars (trace ids on the span latency histograms) for Grafana's exemplar → trace links.
+      '--enable-feature=exemplar-storage',
       `--web.listen-address=127.0.0.1:${port(ctx.ports, 'prometheus', 'http')}`,
       '--web.enable-lifecycle',
     ],

@@ -144,6 +144,36 @@ describe('one detect request in Jaeger, Zipkin and the log store', () => {
     }
   });
 
+  it("the span latency histogram carries exemplars whose trace ids Jaeger has (Grafana's exemplar → trace link)", async () => {
+    const found = await eventually(
+      'exemplars on traces_span_metrics_duration_seconds_bucket in Prometheus',
+      async () => {
+        const end = Date.now() / 1000;
+        const url = `${e.prometheusUrl}/api/v1/query_exemplars?${new URLSearchParams({
+          query: 'traces_span_metrics_duration_seconds_bucket',
+          start: String(end - 3600),
+          end: String(end),
+        })}`;
+        const body = (await (await fetch(url)).json()) as {
+          data: { seriesLabels: Record<string, string>; exemplars: { labels: Record<string, string> }[] }[];
+        };
+        const ids = body.data
+          .filter((s) => Object.values(s.seriesLabels).some((v) => v.includes('pynomaly-api')))
+          .flatMap((s) => s.exemplars.map((x) => x.labels.trace_id))
+          .filter((id): id is string => /^[0-9a-f]{32}$/.test(id ?? ''));
+        return ids.length > 0 ? ids : undefined;
+      },
+      120_000,
+      5000,
+    );
+    const sample = [...new Set(found)].slice(0, 5);
+    const spans = await spansOf(e.traceBackend.query, sample);
+    console.log(
+      `exemplars: ${found.length} trace ids on the API's span histograms; checked ${sample.length} in Jaeger`,
+    );
+    for (const id of sample) expect(spans.get(id)?.length ?? 0, `exemplar trace ${id} in Jaeger`).toBeGreaterThan(0);
+  });
+
   it("Zipkin's UI shows the trace and the log store's UI shows its log lines (headless Chromium)", async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run bash compose/local/bootstrap.sh --tests`);
     mkdirSync(shots, { recursive: true });

@@ -22,12 +22,17 @@ function printUrls(profile: Profile): void {
       'Collector metrics',
       `${e.collector.prometheus}/metrics (pipeline), ${e.collector.telemetry}/metrics (self), ${e.collector.health} (health)`,
     ],
-    ['Jaeger (traces)', `${e.traceBackend.query} (UI and query API; OTLP in at ${e.traceBackend.otlpGrpc})`],
+    ['Traces (UI)', `${e.zipkin}/zipkin/ (Zipkin: search traces, open one by id)`],
+    [
+      'Traces (API)',
+      `${e.traceBackend.query}/api/v3/traces/<trace id> (Jaeger's query API; its web UI is not part of the local build)`,
+    ],
+    ['Logs (UI)', `${e.logStore}/select/vmui/ (VictoriaLogs: LogsQL, e.g. trace_id:"<trace id>")`],
     ['Workers', `${e.trainingWorkerMetrics}, ${e.driftWorkerMetrics}`],
     ['Kafka', e.kafkaBrokers.join(',')],
     ['Postgres', e.databaseUrl.replace(/:[^:@/]+@/, ':***@')],
     ['Exporters', `${e.postgresExporter}, ${e.nodeExporter}`],
-    ['Logs', `${logsRoot(profile)}/<component>/`],
+    ['Log files', `${logsRoot(profile)}/<component>/`],
     ['Grafana', 'not run locally: dashboards are in grafana/dashboards (docker compose runs Grafana on :3000)'],
   ];
   process.stdout.write(

@@ -17,7 +17,15 @@ import {
   prometheusBuildInfo,
   versionFromLog,
 } from './reported-version.js';
-import { collectorBinary, jaegerBinary, kafkaClasspath, postgresTools, prometheusTools } from './tools.js';
+import {
+  collectorBinary,
+  jaegerBinary,
+  kafkaClasspath,
+  postgresTools,
+  prometheusTools,
+  victoriaLogsBinary,
+  zipkinJar,
+} from './tools.js';
 import { pin } from './versions.js';
 
 export interface Context {
@@ -355,6 +363,8 @@ export function collectorEnv(ctx: Context): NodeJS.ProcessEnv {
     OTELCOL_QUEUE_DIR: storage,
     KAFKA_BROKERS: kafkaBrokers(ctx).join(','),
     TRACE_BACKEND_ENDPOINT: `127.0.0.1:${port(ctx.ports, 'trace-backend', 'grpc')}`,
+    ZIPKIN_ENDPOINT: `http://127.0.0.1:${port(ctx.ports, 'zipkin', 'http')}/api/v2/spans`,
+    LOG_STORE_ENDPOINT: `http://127.0.0.1:${port(ctx.ports, 'log-store', 'http')}/insert/opentelemetry/v1/logs`,
     PYNOMALY_ENVIRONMENT: ctx.profile === 'dev' ? 'development' : 'test',
   };
 }
@@ -384,6 +394,69 @@ const traceBackend: Component = {
   }),
   healthy: (ctx) => httpOk(`http://127.0.0.1:${port(ctx.ports, 'trace-backend', 'health')}/status`),
   version: (_ctx, pid) => executableVersion(pid, ['version'], /"gitVersion":"v?([^"]+)"/),
+};
+
+/**
+ * Zipkin, the second trace backend (Lens UI at its root). In-memory storage with a bounded span
+ * count: it is the place to look at recent traces; Jaeger keeps them for the query API.
+ */
+export const ZIPKIN_MAX_SPANS = 200_000;
+
+const zipkin: Component = {
+  name: 'zipkin',
+  group: 'infra',
+  listens: (ctx) => [port(ctx.ports, 'zipkin', 'http')],
+  url: (ctx) => `Zipkin UI http://127.0.0.1:${port(ctx.ports, 'zipkin', 'http')}/zipkin/`,
+  launch: (ctx) => {
+    const p = port(ctx.ports, 'zipkin', 'http');
+    return {
+      command: 'java',
+      args: [
+        '-Xms64m',
+        '-Xmx384m',
+        '-XX:+ExitOnOutOfMemoryError',
+        '-jar',
+        zipkinJar(),
+        // Only on the loopback interface (its default is every interface).
+        `--armeria.ports[0].ip=127.0.0.1`,
+        `--armeria.ports[0].port=${p}`,
+      ],
+      env: { STORAGE_TYPE: 'mem', MEM_MAX_SPANS: String(ZIPKIN_MAX_SPANS), QUERY_PORT: String(p) },
+    };
+  },
+  healthy: (ctx) => httpOk(`http://127.0.0.1:${port(ctx.ports, 'zipkin', 'http')}/health`),
+  version: async (ctx) => {
+    try {
+      const res = await fetch(`http://127.0.0.1:${port(ctx.ports, 'zipkin', 'http')}/info`, {
+        signal: AbortSignal.timeout(3000),
+      });
+      return ((await res.json()) as { zipkin?: { version?: string } }).zipkin?.version;
+    } catch {
+      return undefined;
+    }
+  },
+  startTimeoutMs: 90_000,
+};
+
+/** VictoriaLogs keeps this long locally, and no more than this much disk. */
+export const LOG_STORE_RETENTION = { period: '7d', maxDiskBytes: '2GiB' } as const;
+
+const logStore: Component = {
+  name: 'log-store',
+  group: 'infra',
+  listens: (ctx) => [port(ctx.ports, 'log-store', 'http')],
+  url: (ctx) => `VictoriaLogs UI http://127.0.0.1:${port(ctx.ports, 'log-store', 'http')}/select/vmui/`,
+  launch: (ctx) => ({
+    command: victoriaLogsBinary(),
+    args: [
+      `-storageDataPath=${join(ctx.varDir, 'victoria-logs')}`,
+      `-httpListenAddr=127.0.0.1:${port(ctx.ports, 'log-store', 'http')}`,
+      `-retentionPeriod=${LOG_STORE_RETENTION.period}`,
+      `-retention.maxDiskSpaceUsageBytes=${LOG_STORE_RETENTION.maxDiskBytes}`,
+    ],
+  }),
+  healthy: (ctx) => httpOk(`http://127.0.0.1:${port(ctx.ports, 'log-store', 'http')}/health`),
+  version: (_ctx, pid) => executableVersion(pid, ['--version'], /-tags-v(\d+\.\d+\.\d+)/),
 };
 
 const collector: Component = {
@@ -431,6 +504,8 @@ const prometheus: Component = {
       `--config.file=${join(renderedConfig(ctx, 'prometheus'), 'prometheus.yml')}`,
       `--storage.tsdb.path=${join(ctx.varDir, 'prometheus')}`,
       '--storage.tsdb.retention.time=30d',
+      // Exemplars (trace ids on the span latency histograms) for Grafana's exemplar → trace links.
+      '--enable-feature=exemplar-storage',
       `--web.listen-address=127.0.0.1:${port(ctx.ports, 'prometheus', 'http')}`,
       '--web.enable-lifecycle',
     ],
@@ -590,6 +665,8 @@ export const components: Component[] = [
   postgres,
   kafka,
   traceBackend,
+  zipkin,
+  logStore,
   collector,
   postgresExporter,
   nodeExporter,

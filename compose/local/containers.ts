@@ -18,9 +18,11 @@ export function containersMode(): boolean {
   return process.env.PYNOMALY_TEST_STACK === 'containers';
 }
 
-/** Compose service for a runner component (the trace backend is the `jaeger` service). */
+/** Compose service for a runner component (the trace backend is `jaeger`, the log store `victoria-logs`). */
 export function composeService(component: string): string {
-  return component === 'trace-backend' ? 'jaeger' : component;
+  if (component === 'trace-backend') return 'jaeger';
+  if (component === 'log-store') return 'victoria-logs';
+  return component;
 }
 
 export interface ContainersStack {

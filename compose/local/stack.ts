@@ -203,6 +203,10 @@ export interface Endpoints {
   collector: { otlpGrpc: string; otlpHttp: string; telemetry: string; prometheus: string; health: string };
   /** Jaeger v2: OTLP in, query API (`/api/traces/<id>`) and UI at `query`. */
   traceBackend: { otlpGrpc: string; query: string; health: string };
+  /** Zipkin: API (`/api/v2/trace/<id>`) and its UI at `/zipkin/`. */
+  zipkin: string;
+  /** VictoriaLogs: LogsQL API (`/select/logsql/query`) and its UI at `/select/vmui/`. */
+  logStore: string;
   trainingWorkerMetrics: string;
   driftWorkerMetrics: string;
   postgresExporter: string;
@@ -235,6 +239,8 @@ export function endpoints(profile: Profile): Endpoints {
       query: http('trace-backend', 'query'),
       health: `${http('trace-backend', 'health')}/status`,
     },
+    zipkin: http('zipkin', 'http'),
+    logStore: http('log-store', 'http'),
     trainingWorkerMetrics: `${http('training-worker', 'metrics')}/metrics`,
     driftWorkerMetrics: `${http('drift-worker', 'metrics')}/metrics`,
     postgresExporter: `${http('postgres-exporter', 'http')}/metrics`,

@@ -7,13 +7,16 @@ import { cacheDir, projectRoot } from './paths.js';
 import { localField, pin } from './versions.js';
 
 /** Build directory of a part built from source, keyed by its pinned version. */
-const partHome = (part: 'prometheus' | 'alertmanager' | 'node-exporter' | 'jaeger' | 'mailpit') => () =>
-  join(cacheDir(), part, pin(part).version);
+const partHome =
+  (part: 'prometheus' | 'alertmanager' | 'node-exporter' | 'jaeger' | 'mailpit' | 'victoria-logs' | 'zipkin') => () =>
+    join(cacheDir(), part, pin(part).version);
 export const prometheusHome = partHome('prometheus');
 export const alertmanagerHome = partHome('alertmanager');
 export const nodeExporterHome = partHome('node-exporter');
 export const jaegerHome = partHome('jaeger');
 export const mailpitHome = partHome('mailpit');
+export const victoriaLogsHome = partHome('victoria-logs');
+export const zipkinHome = partHome('zipkin');
 
 export const KAFKA_SCALA = '2.13';
 export const kafkaVersion = (): string => pin('kafka').version;
@@ -77,6 +80,15 @@ export function collectorBinary(): string {
 
 export function jaegerBinary(): string {
   return process.env.PYNOMALY_JAEGER ?? join(jaegerHome(), 'jaeger');
+}
+
+export function victoriaLogsBinary(): string {
+  return join(victoriaLogsHome(), 'victoria-logs');
+}
+
+/** Zipkin's executable jar (the server with its Lens UI), as Maven fetched it. */
+export function zipkinJar(): string {
+  return join(zipkinHome(), `zipkin-server-${pin('zipkin').version}-exec.jar`);
 }
 
 export function kafkaHome(): string {

@@ -35,6 +35,8 @@ export const PART_NAMES = [
   'postgres',
   'kafka',
   'jaeger',
+  'victoria-logs',
+  'zipkin',
   'otel-collector',
   'mailpit',
   'grafana',

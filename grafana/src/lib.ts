@@ -11,13 +11,24 @@ import {
   VariableSort,
 } from '@grafana/grafana-foundation-sdk/dashboard';
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
-import { LegendDisplayMode, LegendPlacement, VizLegendOptionsBuilder } from '@grafana/grafana-foundation-sdk/common';
+import type { Builder, Dataquery } from '@grafana/grafana-foundation-sdk/cog';
+import { PanelBuilder as LogsPanel } from '@grafana/grafana-foundation-sdk/logs';
+import {
+  LegendDisplayMode,
+  LegendPlacement,
+  LogsSortOrder,
+  VizLegendOptionsBuilder,
+} from '@grafana/grafana-foundation-sdk/common';
 import { DataqueryBuilder, PromQueryFormat } from '@grafana/grafana-foundation-sdk/prometheus';
 import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk/timeseries';
 import { PanelBuilder as StatPanel } from '@grafana/grafana-foundation-sdk/stat';
 import { PanelBuilder as TablePanel } from '@grafana/grafana-foundation-sdk/table';
 
 export const DATASOURCE = { type: 'prometheus', uid: 'pynomaly-prometheus' } as const;
+/** The log store (VictoriaLogs plugin), provisioned in grafana/provisioning/datasources/traces-and-logs.yml. */
+export const LOGS_DATASOURCE = { type: 'victoriametrics-logs-datasource', uid: 'pynomaly-logs' } as const;
+/** LogsQL filter on the environment variable (`.*` for All), for every logs panel. */
+export const LOGS_ENV = 'deployment.environment:~"$environment"';
 
 /** Label matcher every query carries, so one Grafana can show any environment. */
 export const ENV = 'environment=~"$environment"';
@@ -98,6 +109,38 @@ export function table(spec: PanelSpec): TablePanel {
   return p;
 }
 
+export interface LogsPanelSpec {
+  readonly title: string;
+  readonly description: string;
+  /** LogsQL; every query filters on LOGS_ENV. */
+  readonly query: string;
+  readonly width?: number;
+  readonly height?: number;
+}
+
+/** The log store's query as the plugin stores it: LogsQL in `expr`, raw records (`instant`). */
+function logsTarget(query: string): Builder<Dataquery> {
+  return {
+    build: () =>
+      ({ refId: 'A', datasource: LOGS_DATASOURCE, expr: query, queryType: 'instant' }) as unknown as Dataquery,
+  };
+}
+
+/** Log lines from the log store; a line's trace_id opens its trace (the datasource's derived field). */
+export function logs(spec: LogsPanelSpec): LogsPanel {
+  return new LogsPanel()
+    .title(spec.title)
+    .description(spec.description)
+    .datasource(LOGS_DATASOURCE)
+    .span(spec.width ?? 24)
+    .height(spec.height ?? 10)
+    .showTime(true)
+    .wrapLogMessage(true)
+    .sortOrder(LogsSortOrder.Descending)
+    .enableLogDetails(true)
+    .withTarget(logsTarget(spec.query));
+}
+
 function environmentVariable(): QueryVariableBuilder {
   return new QueryVariableBuilder('environment')
     .label('Environment')
@@ -130,7 +173,7 @@ export interface DashboardSpec {
   readonly title: string;
   readonly description: string;
   readonly perDetector?: boolean;
-  readonly panels: readonly (TimeseriesPanel | StatPanel | TablePanel)[];
+  readonly panels: readonly (TimeseriesPanel | StatPanel | TablePanel | LogsPanel)[];
 }
 
 /** What a dashboard file in grafana/src/dashboards/ returns; its uid comes from the file name. */

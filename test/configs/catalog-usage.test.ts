@@ -37,12 +37,15 @@ const dashboardExprs = readdirSync(dashboardsDir)
   .filter((f) => f.endsWith('.json'))
   .flatMap((f) => {
     const d = JSON.parse(readFileSync(join(dashboardsDir, f), 'utf8')) as {
-      panels: { title: string; targets?: { expr: string }[] }[];
+      panels: { title: string; type: string; targets?: { expr: string }[] }[];
       templating: { list: { definition?: string }[] };
     };
-    const panelExprs = d.panels.flatMap((p) =>
-      (p.targets ?? []).map((t) => ({ where: `${f} / ${p.title}`, expr: withGrafanaVariables(t.expr) })),
-    );
+    // Logs panels query the log store in LogsQL: no metric names there.
+    const panelExprs = d.panels
+      .filter((p) => p.type !== 'logs')
+      .flatMap((p) =>
+        (p.targets ?? []).map((t) => ({ where: `${f} / ${p.title}`, expr: withGrafanaVariables(t.expr) })),
+      );
     // label_values(<selector>, label): the selector is PromQL too.
     const variableExprs = d.templating.list.flatMap((v) => {
       const m = v.definition?.match(/^label_values\((.*),\s*\w+\)$/);

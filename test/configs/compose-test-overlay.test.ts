@@ -58,6 +58,8 @@ describe('compose/docker-compose.test.yml (PYNOMALY_TEST_STACK=containers)', () 
       ['otel-collector', 8889, test['otel-collector'].prometheus],
       ['otel-collector', 13133, test['otel-collector'].health],
       ['trace-backend', 16686, test['trace-backend'].query],
+      ['zipkin', 9411, test.zipkin.http],
+      ['log-store', 9428, test['log-store'].http],
       ['prometheus', 9090, test.prometheus.http],
       ['alertmanager', 9093, test.alertmanager.http],
       ['postgres-exporter', 9187, test['postgres-exporter'].http],

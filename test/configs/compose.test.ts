@@ -139,6 +139,8 @@ describe('development compose file', () => {
         'postgres-exporter',
         'prometheus',
         'training-worker',
+        'victoria-logs',
+        'zipkin',
       ].sort(),
     );
   });

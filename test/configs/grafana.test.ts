@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { dashboardNames } from '../../grafana/src/dashboards.js';
-import { DATASOURCE, dashboardUid } from '../../grafana/src/lib.js';
+import { DATASOURCE, LOGS_DATASOURCE, LOGS_ENV, dashboardUid } from '../../grafana/src/lib.js';
 import { rangeSelectors, syntaxErrors, withGrafanaVariables } from '../../grafana/src/promql.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -21,7 +21,7 @@ interface Panel {
   type: string;
   datasource?: { type: string; uid: string };
   fieldConfig?: { defaults?: { unit?: string } };
-  targets?: { expr: string; datasource?: { uid: string } }[];
+  targets?: { expr: string; datasource?: { type?: string; uid: string } }[];
 }
 interface DashboardJson {
   uid: string;
@@ -35,7 +35,10 @@ const files = readdirSync(dashboardsDir).filter((f) => f.endsWith('.json'));
 const dashboards = files.map(
   (f) => [f, JSON.parse(readFileSync(join(dashboardsDir, f), 'utf8')) as DashboardJson] as const,
 );
-const panels = dashboards.flatMap(([file, d]) => d.panels.map((p) => [`${file} / ${p.title}`, p] as const));
+const allPanels = dashboards.flatMap(([file, d]) => d.panels.map((p) => [`${file} / ${p.title}`, p] as const));
+/** Log panels query the log store in LogsQL; every other panel is Prometheus. */
+const logPanels = allPanels.filter(([, p]) => p.type === 'logs');
+const panels = allPanels.filter(([, p]) => p.type !== 'logs');
 const queries = panels.flatMap(([name, p]) => (p.targets ?? []).map((t, i) => [`${name} #${i}`, t.expr] as const));
 
 describe('generated dashboards', () => {
@@ -87,6 +90,25 @@ describe('generated dashboards', () => {
     expect(p.datasource?.uid).toBe(DATASOURCE.uid);
     expect(p.targets?.length).toBeGreaterThan(0);
     for (const t of p.targets ?? []) expect(t.datasource?.uid).toBe(DATASOURCE.uid);
+  });
+
+  it.each(logPanels)('%s: queries the log store in LogsQL, filtered on the environment', (_name, p) => {
+    expect(p.datasource).toEqual(LOGS_DATASOURCE);
+    expect(p.targets?.length).toBe(1);
+    for (const t of p.targets ?? []) {
+      expect(t.datasource).toEqual(LOGS_DATASOURCE);
+      expect(t.expr).toContain(LOGS_ENV);
+      expect(t.expr).toMatch(/service\.name:/);
+    }
+  });
+
+  it('has a logs panel for API errors and one for failed jobs', () => {
+    expect(logPanels.map(([name]) => name)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^api\.json \/ API errors/),
+        expect.stringMatching(/^workers-kafka\.json \/ Failed jobs/),
+      ]),
+    );
   });
 
   it.each(queries)('%s: parses as PromQL', (_name, expr) => {

@@ -93,6 +93,8 @@ describe.each(OVERLAYS)('overlay %s', (overlay) => {
       'drift-worker',
       'otel-collector',
       'trace-backend',
+      'zipkin',
+      'log-store',
       'prometheus',
       'alertmanager',
       'mailpit',

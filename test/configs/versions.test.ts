@@ -85,11 +85,13 @@ describe('versions.yaml', () => {
     const [jMajor, jMinor, jPatch] = all.jaeger.version.split('.').map(Number) as [number, number, number];
     expect(jMajor).toBe(2);
     expect(all.jaeger.local?.moduleVersion).toBe(`v1.${jMinor + 63}.${jPatch}`);
-    for (const name of ['alertmanager', 'node-exporter', 'mailpit'] as PartName[])
+    for (const name of ['alertmanager', 'node-exporter', 'mailpit', 'victoria-logs'] as PartName[])
       expect(all[name].local?.moduleVersion, name).toBe(`v${all[name].version}`);
     expect(all.postgres.local?.packageVersion).toMatch(new RegExp(`^${all.postgres.version.replace('.', '\\.')}\\.`));
     expect(all.kafka.local?.packageVersion).toBe(all.kafka.version);
     expect(all.kafka.local?.maven).toBe(`org.apache.kafka:kafka_${KAFKA_SCALA}`);
+    expect(all.zipkin.local?.maven).toBe('io.zipkin:zipkin-server');
+    expect(all.zipkin.local?.packageVersion).toBe(all.zipkin.version);
     for (const name of PART_NAMES) {
       const local = all[name].local;
       if (local?.debian) expect(local.debianVersion, name).toBe(all[name].version);

@@ -31,15 +31,28 @@ interface PanelQuery {
   expr: string;
 }
 
-const panelQueries: PanelQuery[] = Object.entries(await allDashboards()).flatMap(([file, d]) =>
-  (d.panels ?? []).flatMap((p) => {
-    const panel = p as { title?: string; targets?: { expr?: string }[] };
+const dashboardPanels = Object.entries(await allDashboards()).flatMap(([file, d]) =>
+  (d.panels ?? []).map((p) => [file, p as { title?: string; type?: string; targets?: { expr?: string }[] }] as const),
+);
+
+/** Logs panels: LogsQL for the log store, with the environment variable at All. */
+const logsQueries: PanelQuery[] = dashboardPanels
+  .filter(([, p]) => p.type === 'logs')
+  .flatMap(([file, p]) =>
+    (p.targets ?? []).map((t) => ({
+      key: `${file} / ${p.title ?? ''}`,
+      expr: (t.expr ?? '').replaceAll('$environment', '.*'),
+    })),
+  );
+
+const panelQueries: PanelQuery[] = dashboardPanels
+  .filter(([, p]) => p.type !== 'logs')
+  .flatMap(([file, panel]) => {
     return (panel.targets ?? []).map((t) => ({
       key: `${file} / ${panel.title ?? ''}`,
       expr: withGrafanaVariables(t.expr ?? '', { __rate_interval: '1m' }),
     }));
-  }),
-);
+  });
 
 const client = new ApiClient(e.apiUrl, e.apiKey);
 
@@ -108,6 +121,17 @@ describe('dashboards on the live stack', () => {
     '%s returns data',
     (key, expr) => {
       expect(results.get(`${key} :: ${expr}`), expr).toBeGreaterThan(0);
+    },
+  );
+
+  it.each(logsQueries.map((q) => [q.key, q.expr] as const))(
+    '%s: the log store accepts its LogsQL',
+    async (_key, expr) => {
+      const res = await fetch(`${e.logStore}/select/logsql/query`, {
+        method: 'POST',
+        body: new URLSearchParams({ query: expr, limit: '10' }),
+      });
+      expect(res.status, `${expr}: ${await res.clone().text()}`).toBe(200);
     },
   );
 

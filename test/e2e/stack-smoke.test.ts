@@ -31,6 +31,8 @@ describe('local stack smoke test (test profile)', () => {
       postgres: 'postgres',
       kafka: 'kafka',
       'trace-backend': 'jaeger',
+      zipkin: 'zipkin',
+      'log-store': 'victoria-logs',
       'otel-collector': 'otel-collector',
       'postgres-exporter': 'postgres-exporter',
       'node-exporter': 'node-exporter',

@@ -1,6 +1,6 @@
 // `install`: every part at the version versions.yaml pins, idempotent and cached. Each part says
-// what it does. Independent builds run in two lanes: Prometheus (web UI build, then the largest
-// compile) next to everything else, so downloads and the UI build overlap the other compiles.
+// what it does. Independent builds run in two lanes of about equal length (Prometheus' web UI and
+// compile, then VictoriaLogs and Mailpit; next to the downloads and the other compiles).
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { cacheDir } from '../paths.js';
@@ -16,22 +16,29 @@ import {
   mailpitProgram,
   nodeExporterProgram,
   prometheusProgram,
+  victoriaLogsProgram,
 } from './prometheus-ecosystem.js';
+import { ensureZipkin } from './zipkin.js';
 
 export async function installAll(): Promise<void> {
   const logDir = join(cacheDir(), 'install-logs');
   mkdirSync(logDir, { recursive: true });
   await ensureDebianPackages(logDir);
   const lanes = await Promise.allSettled([
-    ensureGoProgram(prometheusProgram(), logDir),
+    // The second-largest builds follow Prometheus, so the lanes end at about the same time.
+    (async () => {
+      await ensureGoProgram(prometheusProgram(), logDir);
+      await ensureGoProgram(victoriaLogsProgram(), logDir);
+      await ensureGoProgram(mailpitProgram(), logDir);
+    })(),
     (async () => {
       await ensurePostgres(logDir);
       await ensureKafka(logDir);
+      await ensureZipkin(logDir);
       await ensureGoProgram(alertmanagerProgram(), logDir);
       await ensureGoProgram(nodeExporterProgram(), logDir);
       await ensureCollector(logDir);
       await ensureGoProgram(jaegerProgram(), logDir);
-      await ensureGoProgram(mailpitProgram(), logDir);
     })(),
   ]);
   // Both lanes run to their end (no build is left running behind a failed one); then every

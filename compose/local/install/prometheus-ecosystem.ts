@@ -1,11 +1,19 @@
-// Prometheus, Alertmanager, node_exporter and Jaeger at the versions pinned in versions.yaml, each
+// Prometheus, Alertmanager, node_exporter, Jaeger and VictoriaLogs at the versions pinned in versions.yaml, each
 // built from its Go module into ~/.cache/pynomaly/<part>/<version>/.
 import { execFileSync } from 'node:child_process';
 import { cpSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { run, which } from '../exec.js';
 import { step } from '../progress.js';
-import { alertmanagerHome, goEnv, jaegerHome, mailpitHome, nodeExporterHome, prometheusHome } from '../tools.js';
+import {
+  alertmanagerHome,
+  goEnv,
+  jaegerHome,
+  mailpitHome,
+  nodeExporterHome,
+  prometheusHome,
+  victoriaLogsHome,
+} from '../tools.js';
 import { localField, pin } from '../versions.js';
 import { prometheusBuildInfo, type GoProgram } from './go-build.js';
 
@@ -138,5 +146,24 @@ export function mailpitProgram(): GoProgram {
     ldflags: [`-X ${module}/config.Version=v${version}`],
     versionCheck: { args: ['version', '--no-release-check'], expect: ` v${version} compiled with` },
     logName: 'mailpit',
+  };
+}
+
+/** VictoriaLogs: the module carries its web UI's build (app/vlselect/vmui), so `go build` embeds it. */
+export function victoriaLogsProgram(): GoProgram {
+  const { version } = pin('victoria-logs');
+  const moduleVersion = localField('victoria-logs', 'moduleVersion');
+  return {
+    label: `VictoriaLogs ${version}`,
+    home: victoriaLogsHome(),
+    module: localField('victoria-logs', 'go'),
+    moduleVersion,
+    commands: [{ pkg: 'app/victoria-logs', binary: 'victoria-logs' }],
+    // The same version string its release builds print (`victoria-logs-<date>-tags-v1.52.1-...`).
+    ldflags: [
+      `-X github.com/VictoriaMetrics/VictoriaMetrics/lib/buildinfo.Version=victoria-logs-tags-${moduleVersion}`,
+    ],
+    versionCheck: { args: ['--version'], expect: `-tags-${moduleVersion}` },
+    logName: 'victoria-logs',
   };
 }

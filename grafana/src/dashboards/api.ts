@@ -1,4 +1,4 @@
-import { type DashboardBody, ENV, q, stat, timeseries } from '../lib.js';
+import { type DashboardBody, ENV, LOGS_ENV, logs, q, stat, timeseries } from '../lib.js';
 import {
   AVAILABILITY_SLO,
   BURN_RATE_ALERTS,
@@ -140,6 +140,12 @@ export default function api(): DashboardBody {
         description: 'Node.js event loop lag, p99.',
         unit: 's',
         queries: [q(`nodejs_eventloop_lag_p99_seconds{${ENV},job="api"}`, '{{instance}}')],
+      }),
+      logs({
+        title: 'API errors (log store)',
+        description:
+          'Error and fatal log lines of the API from the log store, newest first; open a line for its fields and its trace.',
+        query: `service.name:="pynomaly-api" ${LOGS_ENV} severity_text:in("error","fatal")`,
       }),
     ],
   };

@@ -9,7 +9,7 @@ export default function collector(): DashboardBody {
     panels: [
       timeseries({
         title: 'Accepted',
-        description: 'Spans and metric points accepted per second, by receiver.',
+        description: 'Spans, metric points and log records accepted per second, by receiver.',
         unit: 'suffix: items/s',
         queries: [
           q(`sum by (receiver) (rate(otelcol_receiver_accepted_spans_total{${C}}[${RI}]))`, 'spans {{receiver}}'),
@@ -17,11 +17,15 @@ export default function collector(): DashboardBody {
             `sum by (receiver) (rate(otelcol_receiver_accepted_metric_points_total{${C}}[${RI}]))`,
             'points {{receiver}}',
           ),
+          q(
+            `sum by (receiver) (rate(otelcol_receiver_accepted_log_records_total{${C}}[${RI}]))`,
+            'log records {{receiver}}',
+          ),
         ],
       }),
       timeseries({
         title: 'Refused',
-        description: 'Spans and metric points refused per second (memory limiter, full pipeline).',
+        description: 'Spans, metric points and log records refused per second (memory limiter, full pipeline).',
         unit: 'suffix: items/s',
         queries: [
           q(`sum by (receiver) (rate(otelcol_receiver_refused_spans_total{${C}}[${RI}]))`, 'spans {{receiver}}'),
@@ -29,15 +33,24 @@ export default function collector(): DashboardBody {
             `sum by (receiver) (rate(otelcol_receiver_refused_metric_points_total{${C}}[${RI}]))`,
             'points {{receiver}}',
           ),
+          q(
+            `sum by (receiver) (rate(otelcol_receiver_refused_log_records_total{${C}}[${RI}]))`,
+            'log records {{receiver}}',
+          ),
         ],
       }),
       timeseries({
         title: 'Exported',
-        description: 'Spans and metric points sent per second, by exporter.',
+        description:
+          'Spans (Jaeger: otlp_grpc/traces, Zipkin: zipkin), metric points and log records (log store: otlp_http/logs) sent per second, by exporter.',
         unit: 'suffix: items/s',
         queries: [
           q(`sum by (exporter) (rate(otelcol_exporter_sent_spans_total{${C}}[${RI}]))`, 'spans {{exporter}}'),
           q(`sum by (exporter) (rate(otelcol_exporter_sent_metric_points_total{${C}}[${RI}]))`, 'points {{exporter}}'),
+          q(
+            `sum by (exporter) (rate(otelcol_exporter_sent_log_records_total{${C}}[${RI}]))`,
+            'log records {{exporter}}',
+          ),
         ],
       }),
       timeseries({
@@ -56,6 +69,14 @@ export default function collector(): DashboardBody {
           q(
             `sum by (exporter) (rate(otelcol_exporter_enqueue_failed_spans_total{${C}}[${RI}]))`,
             'enqueue failed spans {{exporter}}',
+          ),
+          q(
+            `sum by (exporter) (rate(otelcol_exporter_send_failed_log_records_total{${C}}[${RI}]))`,
+            'send failed log records {{exporter}}',
+          ),
+          q(
+            `sum by (exporter) (rate(otelcol_exporter_enqueue_failed_log_records_total{${C}}[${RI}]))`,
+            'enqueue failed log records {{exporter}}',
           ),
         ],
       }),

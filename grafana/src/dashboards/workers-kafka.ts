@@ -1,4 +1,4 @@
-import { type DashboardBody, ENV, q, stat, timeseries } from '../lib.js';
+import { type DashboardBody, ENV, LOGS_ENV, logs, q, stat, timeseries } from '../lib.js';
 import { RI, WORKERS } from '../selectors.js';
 
 export default function workers(): DashboardBody {
@@ -108,6 +108,12 @@ export default function workers(): DashboardBody {
         description: 'CPU seconds per second used by each worker.',
         unit: 'percentunit',
         queries: [q(`rate(process_cpu_seconds_total{${WORKERS}}[${RI}])`, '{{job}} {{instance}}')],
+      }),
+      logs({
+        title: 'Failed jobs and worker errors (log store)',
+        description:
+          'Warning, error and fatal log lines of the training and drift workers (failed attempts, dead-lettered jobs, consumer restarts), newest first.',
+        query: `service.name:in("pynomaly-training-worker","pynomaly-drift-worker") ${LOGS_ENV} severity_text:in("warn","error","fatal")`,
       }),
     ],
   };

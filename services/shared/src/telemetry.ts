@@ -27,6 +27,7 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+import { logRecordProcessor } from './log-export.js';
 import { METRICS } from './metrics/catalog.js';
 
 export interface TelemetryOptions {
@@ -116,6 +117,7 @@ export function startTelemetry(opts: TelemetryOptions): Telemetry {
       attributesProcessors: [createAllowListAttributesProcessor([...keys])],
     })),
     traceExporter: new OTLPTraceExporter({ url: opts.endpoint }),
+    logRecordProcessors: [logRecordProcessor(opts.endpoint)],
     metricReaders: [
       new PeriodicExportingMetricReader({
         exporter: metricExporter,
@@ -131,7 +133,8 @@ export function startTelemetry(opts: TelemetryOptions): Telemetry {
       new FastifyInstrumentation(),
       new PgInstrumentation({ requireParentSpan: true }),
       new KafkaJsInstrumentation(),
-      new PinoInstrumentation({ disableLogSending: true }),
+      // Log sending: every pino record also goes to the Logs API (log-export.ts), with trace context.
+      new PinoInstrumentation({ disableLogSending: false }),
     ],
   });
   sdk.start();

@@ -113,7 +113,7 @@ async function main(): Promise<void> {
     }
     if (want('drift')) {
       const python = ensureVenv(log);
-      add(benchDriftCalibration({ quick, tmp, python, log }, join(here, 'results')));
+      add(await benchDriftCalibration({ quick, tmp, python, log }, join(here, 'results')));
     }
     if (want('stack')) {
       try {

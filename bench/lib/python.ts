@@ -1,6 +1,6 @@
 // The Python baseline: a cached virtualenv with pinned numpy/scipy/scikit-learn, and the
 // reference script run as a subprocess with JSON in and out, single threaded.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -51,4 +51,25 @@ export function runReference<R>(py: string, tasks: object[]): PyResponse<R> {
   });
   if (res.status !== 0) throw new Error(`bench/python/reference.py failed (${res.status}): ${res.stderr}`);
   return JSON.parse(res.stdout) as PyResponse<R>;
+}
+
+/** runReference without blocking the event loop (the bench's worker threads keep running). */
+export function runReferenceAsync<R>(py: string, tasks: object[]): Promise<PyResponse<R>> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(py, [join(here, '..', 'python', 'reference.py')], {
+      env: { ...process.env, ...singleThreadEnv },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d: Buffer) => err.push(d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0)
+        reject(new Error(`bench/python/reference.py failed (${code}): ${Buffer.concat(err).toString('utf8')}`));
+      else resolvePromise(JSON.parse(Buffer.concat(out).toString('utf8')) as PyResponse<R>);
+    });
+    child.stdin.end(JSON.stringify({ tasks }));
+  });
 }

@@ -142,6 +142,12 @@ export function twoSampleNullDraws(
   return out;
 }
 
+/** Replicates per window size when none are given: the work budget, clamped to [MIN_DRAWS, MAX_DRAWS]. */
+export function defaultDraws(features: number, referenceRows: number, largestWindow: number): number {
+  const perDraw = features * (largestWindow + 3 * referenceRows);
+  return Math.max(MIN_DRAWS, Math.min(MAX_DRAWS, Math.floor(WORK_BUDGET / perDraw)));
+}
+
 function upperTail(draws: Float64Array, keep: number): number[] {
   draws.sort();
   const kept = Math.max(1, Math.ceil(keep * draws.length));
@@ -162,7 +168,7 @@ export function calibrateCombination(
   const keep = opts.keep ?? 0.1;
   const k = samples.length;
   const maxN = sizes[sizes.length - 1]!;
-  const draws = opts.draws ?? Math.max(MIN_DRAWS, Math.min(MAX_DRAWS, Math.floor(WORK_BUDGET / (k * (maxN + 3 * m)))));
+  const draws = opts.draws ?? defaultDraws(k, m, maxN);
   // One stream per window size: adding a size does not change the others' draws.
   const byWindow = sizes.map((n, i) => ({
     windowRows: n,

@@ -46,6 +46,7 @@ export {
   calibrateCombination,
   combinationPValue,
   combinationThreshold,
+  defaultDraws,
   tailFor,
   twoSampleNullDraws,
   DEFAULT_CALIBRATION_WINDOWS,

@@ -13,6 +13,7 @@ import {
   combinationThreshold,
   compareToReference,
   DEFAULT_CALIBRATION_WINDOWS,
+  defaultDraws,
   cvmTwoSampleSorted,
   holmAdjust,
   irwinHallNormal,
@@ -117,6 +118,15 @@ describe('two-sample bootstrap calibration of the combination statistic', () => 
     expect(combinationPValue(one, 0, 500).censored).toBe(true);
     expect(() => combinationThreshold(one, 0.2)).toThrow(/above the calibrated tail/);
     expect(combinationThreshold(one, 1e-5)).toBe(Infinity);
+  });
+
+  it('draws by its work budget when no count is given, within [2000, 10000]', () => {
+    // 4·10⁸ element updates per size: 10 features, 2000-row sample, largest window 2000 → 5000.
+    expect(defaultDraws(10, 2000, 2000)).toBe(5000);
+    expect(defaultDraws(1, 100, 100)).toBe(10000);
+    expect(defaultDraws(500, 2000, 2000)).toBe(2000);
+    const c = [column(12, 300), column(13, 300)];
+    expect(calibrateCombination(c, { windowSizes: [100] }).draws).toBe(defaultDraws(2, 300, 100));
   });
 
   it('is deterministic for a seed', () => {

@@ -130,3 +130,16 @@ export function processMemory(pid: number): { rssMiB: number; hwmMiB: number } |
     return undefined;
   }
 }
+
+/** CPU seconds (user + system) a process has used so far (Linux /proc). */
+export function processCpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticksPerS = 100; // USER_HZ on Linux
+    return (Number(f[11]) + Number(f[12])) / ticksPerS;
+  } catch {
+    return undefined;
+  }
+}

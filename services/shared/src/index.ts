@@ -17,6 +17,7 @@ export type {
   DeleteDetectorResult,
   DeleteModelResult,
   Detector,
+  DriftModel,
   DriftReport,
   Job,
   JobState,
@@ -30,3 +31,4 @@ export * from './lifecycle.js';
 export * from './worker.js';
 export * from './retention.js';
 export * from './training-budget.js';
+export * from './model-cache.js';

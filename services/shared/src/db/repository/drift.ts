@@ -10,6 +10,25 @@ export async function markEventProcessed(q: Queryable, consumerGroup: string, ev
   return (r.rowCount ?? 0) === 1;
 }
 
+/**
+ * markEventProcessed for many events in one statement: returns the ids not processed before (the
+ * ones to handle). Ids repeated within `eventIds` count once.
+ */
+export async function markEventsProcessed(
+  q: Queryable,
+  consumerGroup: string,
+  eventIds: string[],
+): Promise<Set<string>> {
+  if (eventIds.length === 0) return new Set();
+  const r = await q.query<{ id: string }>(
+    `INSERT INTO processed_events (consumer_group, event_id)
+     SELECT $1, id FROM unnest($2::uuid[]) AS t(id) GROUP BY id
+     ON CONFLICT DO NOTHING RETURNING event_id::text AS id`,
+    [consumerGroup, eventIds],
+  );
+  return new Set(r.rows.map((x) => x.id.toLowerCase()));
+}
+
 export interface DriftWindowState {
   detectorId: string;
   modelId: string;
@@ -67,12 +86,12 @@ export async function countDriftWindowRows(q: Queryable, detectorId: string, mod
   return r.rows[0]?.n ?? 0;
 }
 
-/** Removes and returns the oldest `size` rows (one full window), in scoring order. */
+/** Removes and returns the oldest `size` rows (one full window; null: all), in scoring order. */
 export async function takeDriftWindow(
   q: Queryable,
   detectorId: string,
   modelId: string,
-  size: number,
+  size: number | null,
 ): Promise<{ features: number[][]; scores: number[]; labels: number[] }> {
   const r = await q.query<{ seq: number; features: number[]; score: number; label: number }>(
     `DELETE FROM drift_window_rows WHERE seq IN (

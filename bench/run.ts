@@ -17,6 +17,7 @@ import {
   benchCollector,
   benchPipeline,
   benchPipelineScale,
+  benchSeriesPerDetector,
   benchTelemetryOverhead,
   type PipelineLedger,
   trainDetectors,
@@ -155,6 +156,7 @@ async function main(): Promise<void> {
       }
       if (wantStack('api')) add(await benchTelemetryOverhead(sc, detectors[pipelineDetectors]!));
       if (wantStack('collector')) add(await benchCollector(sc));
+      if (wantStack('api')) add(await benchSeriesPerDetector(sc, detectors[pipelineDetectors]!.detectorId));
       if (!quick && want('stack')) add(await benchAlertLatency(sc, detectors[pipelineDetectors + 1]!, root));
       else if (want('stack'))
         report.figures.push({

@@ -26,9 +26,9 @@ import {
 } from '@pynomaly/algorithms';
 import {
   CONSUMER_GROUPS,
-  enqueueEvent,
   instruments,
   makeEvent,
+  outboxMessage,
   parseEvent,
   PermanentError,
   repo,
@@ -36,9 +36,11 @@ import {
   ModelCache,
   type BatchHandler,
   type DriftModel,
+  type DriftReport,
   type Envelope,
   type Logger,
   type MessageHandler,
+  type OutboxMessage,
   type Pool,
   type PoolClient,
   type Topics,
@@ -200,20 +202,32 @@ interface WindowRows {
 /** Drift signals of stored reports, newest first: the history persistence needs. */
 type Signals = Awaited<ReturnType<typeof repo.recentDriftSignals>>;
 
+interface EvaluatedWindow {
+  report: Omit<DriftReport, 'createdAt'>;
+  /** The drift.detected outbox row, when the window drifted (headers carry its trace). */
+  event: OutboxMessage | undefined;
+  drifting: boolean;
+  /** Persistence history after this window. */
+  history: Signals;
+  /** The fields of the "drift report stored" log line. */
+  logged: Record<string, unknown>;
+  computeMs: number;
+  context: Context;
+}
+
 /**
- * Compares one full window with the reference and stores its report (and its drift.detected
- * event). `previous` is the persistence history before this window; the return value carries
- * the history after it, so consecutive windows need not read their predecessors back.
+ * Compares one full window with the reference and builds its report (and its drift.detected
+ * event); storing is the caller's, for all windows of a call at once. `previous` is the
+ * persistence history before this window, so consecutive windows need not read it back.
  */
-async function evaluateWindow(
+function evaluateWindow(
   deps: DriftHandlerDeps,
-  client: PoolClient,
   model: DriftModel,
   settings: { window: Partial<DriftSettings>; persistence: PersistenceSettings },
   windowIndex: number,
   w: WindowRows,
   previous: Signals,
-): Promise<{ drifting: boolean; history: Signals }> {
+): EvaluatedWindow {
   const started = performance.now();
   const cols = model.featureNames.length;
   const data = new Float64Array(w.features.length * cols);
@@ -240,7 +254,7 @@ async function evaluateWindow(
   const persistence = persistentDrift(signals, previous, settings.persistence);
   const scoreDrift = result.score.drifted;
   const anomalyRateDrift = result.anomalyRate?.drifted ?? false;
-  const report = await repo.insertDriftReport(client, {
+  const report = {
     id: randomUUID(),
     detectorId: model.detectorId,
     modelId: model.id,
@@ -252,19 +266,20 @@ async function evaluateWindow(
     scoreDrift,
     anomalyRateDrift,
     result: namedResult(result, names, persistence),
-  });
+  };
   const drifting = result.datasetDrift || result.featureDrift || scoreDrift;
-  if (drifting) {
-    await enqueueEvent(
-      client,
-      deps.topics['drift.detected'],
-      makeEvent('drift.detected', model.detectorId, eventPayload(result, names, persistence, report, model)),
-    );
-  }
-  instruments().driftChecks.add(1, { detector_id: model.detectorId, result: drifting ? 'drift' : 'no_drift' });
-  instruments().driftCheckDuration.record((performance.now() - started) / 1000);
-  deps.logger.info(
-    {
+  const event = drifting
+    ? outboxMessage(
+        deps.topics['drift.detected'],
+        makeEvent('drift.detected', model.detectorId, eventPayload(result, names, persistence, report, model)),
+      )
+    : undefined;
+  return {
+    report,
+    event,
+    drifting,
+    history: [signals, ...previous].slice(0, Math.max(0, settings.persistence.windows - 1)),
+    logged: {
       detectorId: model.detectorId,
       reportId: report.id,
       driftShare: result.driftShare,
@@ -274,9 +289,33 @@ async function evaluateWindow(
       persistentFeatures: persistence.features.map((f) => f.name),
       scoreDrift,
     },
-    'drift report stored',
+    computeMs: performance.now() - started,
+    context: context.active(),
+  };
+}
+
+/** Stores evaluated windows (reports, then their events) in two statements and reports them. */
+async function storeWindows(deps: DriftHandlerDeps, client: PoolClient, done: EvaluatedWindow[]): Promise<boolean> {
+  if (done.length === 0) return false;
+  const started = performance.now();
+  await repo.insertDriftReports(
+    client,
+    done[0]!.report.detectorId,
+    done.map((d) => d.report),
   );
-  return { drifting, history: [signals, ...previous].slice(0, Math.max(0, settings.persistence.windows - 1)) };
+  await repo.enqueueOutboxMany(
+    client,
+    done.flatMap((d) => (d.event ? [d.event] : [])),
+  );
+  const storeMsEach = (performance.now() - started) / done.length;
+  for (const d of done) {
+    context.with(d.context, () => {
+      instruments().driftChecks.add(1, { detector_id: d.report.detectorId, result: d.drifting ? 'drift' : 'no_drift' });
+      instruments().driftCheckDuration.record((d.computeMs + storeMsEach) / 1000);
+      deps.logger.info(d.logged, 'drift report stored');
+    });
+  }
+  return done.some((d) => d.event !== undefined);
 }
 
 type DetectorSettings = ReturnType<typeof detectorDriftSettings>;
@@ -321,7 +360,7 @@ async function appendAndEvaluate(
     : rows;
   const rowsBefore = before?.features.length ?? 0;
   let history = await repo.recentDriftSignals(client, detectorId, model.id, settings.persistence.windows - 1);
-  let enqueued = false;
+  const done: EvaluatedWindow[] = [];
   let at = 0;
   for (let k = 0; all.features.length - at >= size; k++, at += size) {
     const w: WindowRows = {
@@ -329,13 +368,12 @@ async function appendAndEvaluate(
       scores: all.scores.slice(at, at + size),
       labels: all.labels.slice(at, at + size),
     };
-    const out = await context.with(completes(rowsBefore, k), () =>
-      evaluateWindow(deps, client, model, settings, index, w, history),
-    );
-    if (out.drifting) enqueued = true;
+    const out = context.with(completes(rowsBefore, k), () => evaluateWindow(deps, model, settings, index, w, history));
+    done.push(out);
     history = out.history;
     index += 1;
   }
+  const enqueued = await storeWindows(deps, client, done);
   if (at < all.features.length) {
     await repo.appendDriftWindowRows(
       client,

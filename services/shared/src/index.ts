@@ -23,6 +23,7 @@ export type {
   JobState,
   ModelRecord,
   ModelSummary,
+  OutboxMessage,
   StateSnapshot,
   StoredModel,
 } from './db/repository.js';

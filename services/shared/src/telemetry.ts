@@ -18,6 +18,7 @@ import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   AggregationTemporality,
+  AggregationType,
   createAllowListAttributesProcessor,
   PeriodicExportingMetricReader,
   type InstrumentType,
@@ -78,6 +79,13 @@ export const INSTRUMENTATION_METRIC_ATTRIBUTES: Readonly<Record<string, readonly
   'http.server.request.duration': ['http.request.method', 'http.response.status_code', 'http.route'],
 };
 
+/**
+ * Instruments the instrumentations create that the catalog does not hold (pool and query
+ * durations, Kafka client counters, outgoing HTTP). The exporter would drop them anyway; a drop
+ * view with no attributes spares the per-call aggregation and attribute hashing on the hot path.
+ */
+export const DROPPED_INSTRUMENTATION_METRICS: readonly string[] = ['db.client.*', 'messaging.*', 'http.client.*'];
+
 let hookRegistered = false;
 
 export function startTelemetry(opts: TelemetryOptions): Telemetry {
@@ -110,10 +118,17 @@ export function startTelemetry(opts: TelemetryOptions): Telemetry {
   );
   const sdk = new NodeSDK({
     resource,
-    views: Object.entries(INSTRUMENTATION_METRIC_ATTRIBUTES).map(([instrumentName, keys]) => ({
-      instrumentName,
-      attributesProcessors: [createAllowListAttributesProcessor([...keys])],
-    })),
+    views: [
+      ...Object.entries(INSTRUMENTATION_METRIC_ATTRIBUTES).map(([instrumentName, keys]) => ({
+        instrumentName,
+        attributesProcessors: [createAllowListAttributesProcessor([...keys])],
+      })),
+      ...DROPPED_INSTRUMENTATION_METRICS.map((instrumentName) => ({
+        instrumentName,
+        aggregation: { type: AggregationType.DROP },
+        attributesProcessors: [createAllowListAttributesProcessor([])],
+      })),
+    ],
     traceExporter: new OTLPTraceExporter({ url: opts.endpoint }),
     metricReaders: [
       new PeriodicExportingMetricReader({

@@ -160,6 +160,45 @@ export async function insertDriftReport(q: Queryable, d: Omit<DriftReport, 'crea
 }
 
 /**
+ * insertDriftReport for consecutive windows of one detector in one statement (and one update of
+ * its completed-window count). Returns the stored reports in the order given.
+ */
+export async function insertDriftReports(
+  q: Queryable,
+  detectorId: string,
+  reports: Omit<DriftReport, 'createdAt'>[],
+): Promise<DriftReport[]> {
+  if (reports.length === 0) return [];
+  const col = <K extends keyof Omit<DriftReport, 'createdAt'>>(k: K) => reports.map((d) => d[k]);
+  const r = await q.query<DriftReport>(
+    `INSERT INTO drift_reports (id, detector_id, model_id, model_version, window_index, window_rows, dataset_drift,
+       drift_share, score_drift, anomaly_rate_drift, result)
+     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::int[], $5::int[], $6::int[], $7::boolean[],
+       $8::float8[], $9::boolean[], $10::boolean[], $11::jsonb[])
+     RETURNING ${reportCols}`,
+    [
+      col('id'),
+      col('detectorId'),
+      col('modelId'),
+      col('modelVersion'),
+      col('windowIndex'),
+      col('windowRows'),
+      col('datasetDrift'),
+      col('driftShare'),
+      col('scoreDrift'),
+      col('anomalyRateDrift'),
+      reports.map((d) => JSON.stringify(d.result)),
+    ],
+  );
+  await q.query(
+    `UPDATE drift_windows SET windows_completed = windows_completed + $2, updated_at = now() WHERE detector_id = $1`,
+    [detectorId, reports.length],
+  );
+  const byId = new Map(r.rows.map((x) => [x.id, x]));
+  return reports.map((d) => byId.get(d.id)!);
+}
+
+/**
  * Dataset and per-feature drift of the latest `limit` windows of one model, newest first: the
  * history the persistence rule (k of the last m windows) needs.
  */

@@ -28,24 +28,25 @@ function digit(lo: number, hi: number, pass: number): number {
 /** A sorted copy of `values` (the input is not modified). */
 export function sortFloat64Copy(values: Float64Array): Float64Array {
   const n = values.length;
-  const out = Float64Array.from(values);
-  if (n < RADIX_MIN_LENGTH) return out.sort();
-  let keys = new Uint32Array(out.buffer);
+  if (n < RADIX_MIN_LENGTH) return Float64Array.from(values).sort();
+  // The input's bits, read in place (no copy); keys go to a buffer of our own.
+  const input = new Uint32Array(values.buffer, values.byteOffset, 2 * n);
+  let keys = new Uint32Array(2 * n);
+  const counts = new Uint32Array(PASSES * BUCKETS);
+  // One pass: NaN check, key transform and every digit's histogram.
   for (let i = 0; i < n; i++) {
     const v = values[i]!;
-    if (v !== v) return out.sort(); // NaN: leave its placement to the native sort
-    const hi = keys[2 * i + 1]!;
+    if (v !== v) return Float64Array.from(values).sort(); // NaN: leave its placement to the native sort
+    let lo = input[2 * i]!;
+    let hi = input[2 * i + 1]!;
     if (hi & 0x80000000) {
-      keys[2 * i] = ~keys[2 * i]!;
-      keys[2 * i + 1] = ~hi;
+      lo = ~lo >>> 0;
+      hi = ~hi >>> 0;
     } else {
-      keys[2 * i + 1] = hi | 0x80000000;
+      hi = (hi | 0x80000000) >>> 0;
     }
-  }
-  const counts = new Uint32Array(PASSES * BUCKETS);
-  for (let i = 0; i < n; i++) {
-    const lo = keys[2 * i]!;
-    const hi = keys[2 * i + 1]!;
+    keys[2 * i] = lo;
+    keys[2 * i + 1] = hi;
     for (let p = 0; p < PASSES; p++) counts[p * BUCKETS + digit(lo, hi, p)]!++;
   }
   let other = new Uint32Array(2 * n);

@@ -2,12 +2,13 @@
 // by side in one run and writes bench/results/latest.{json,md}. Brings up its own test-profile
 // stack on a dedicated port offset (40000 unless PYNOMALY_PORT_OFFSET is set) and tears it down.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchDriftStatistics, benchGrowth, benchIsolationForest, type BenchContext, type Part } from './algorithms.js';
 import { benchDriftCalibration } from './drift-calibration.js';
+import { withCapacityModel } from './lib/capacity.js';
 import { captureProfile, topFrames, topModules } from './lib/profile.js';
 import { ensureVenv } from './lib/python.js';
 import { machine, writeReport, type Report } from './lib/report.js';
@@ -175,6 +176,14 @@ async function main(): Promise<void> {
   report.durationS = (Date.now() - t0) / 1000;
   writeReport(join(here, 'results'), report);
   log(`wrote bench/results/latest.{json,md} in ${report.durationS.toFixed(0)} s`);
+  // The capacity model quotes this run's figures (only a run that measured them all rewrites it).
+  const scaling = join(root, 'docs', 'scaling.md');
+  const doc = readFileSync(scaling, 'utf8');
+  const next = withCapacityModel(doc, report);
+  if (next !== doc) {
+    writeFileSync(scaling, next);
+    log('updated the capacity model in docs/scaling.md');
+  }
 }
 
 main().catch((err: unknown) => {

@@ -453,6 +453,7 @@ export async function benchTelemetryOverhead(sc: StackContext, d: Trained): Prom
     env: { OTEL_SDK_DISABLED: 'true' },
   });
   const res = { on: [] as CannonResult[], off: [] as CannonResult[] };
+  let spansPerRequest: number | null = null;
   try {
     // Warm-up: JIT, pools, first-request paths.
     await cannon(on.url + path, key, body, 3, connections);
@@ -469,6 +470,8 @@ export async function benchTelemetryOverhead(sc: StackContext, d: Trained): Prom
         );
       }
     }
+    await off.stop();
+    spansPerRequest = await spansPerDetect(sc, on.url + path, key, body);
   } finally {
     await on.stop();
     await off.stop();
@@ -509,6 +512,17 @@ export async function benchTelemetryOverhead(sc: StackContext, d: Trained): Prom
     met: null,
     note: `POST /detect with ${rowsPerRequest}-row requests, full telemetry at its default sampling, autocannon ${connections} connections: ${rpsOn.toFixed(1)} req/s, p50 ${p50On.toFixed(1)} ms, p99 ${p99On.toFixed(1)} ms (the telemetry-on rounds above); every request scores, records its detections and their outbox event in Postgres`,
   };
+  const spansFig: Figure = {
+    name: 'api.detect.spans_per_request',
+    value: spansPerRequest,
+    unit: 'spans per 100-row /detect (system-wide)',
+    baseline: null,
+    baselineLabel: '',
+    ratio: null,
+    goal: 'report (capacity model input)',
+    met: null,
+    note: `spans the Collector accepted while only the telemetry-on API served ${SPAN_COUNT_REQUESTS} /detect calls, divided by them: the API's server, score and query spans, the relay's publish spans and the drift worker's consume and drift spans for those rows`,
+  };
   const section: Section = {
     title: 'API telemetry overhead (per round)',
     header: ['side', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors'],
@@ -530,7 +544,7 @@ export async function benchTelemetryOverhead(sc: StackContext, d: Trained): Prom
       seconds - 1,
     );
   }
-  return { figures: [fig, detectFig], sections: [section] };
+  return { figures: [fig, detectFig, spansFig], sections: [section] };
 }
 
 function randomHex(rng: () => number, bytes: number): string {
@@ -568,6 +582,41 @@ function spanBatch(n: number, seed: number): string {
       },
     ],
   });
+}
+
+const SPAN_COUNT_REQUESTS = 200;
+
+async function acceptedSpans(telemetryUrl: string): Promise<number> {
+  const text = await (await fetch(`${telemetryUrl}/metrics`)).text();
+  let sum = 0;
+  for (const line of text.split('\n'))
+    if (line.startsWith('otelcol_receiver_accepted_spans')) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  return sum;
+}
+
+/** Spans the whole system sends per /detect call, counted at the Collector (nothing else running). */
+async function spansPerDetect(sc: StackContext, url: string, key: string, body: string): Promise<number | null> {
+  const telemetry = sc.s.endpoints.collector.telemetry;
+  await sleep(8000); // earlier rounds' spans leave the batch processors (5 s schedule)
+  const before = await acceptedSpans(telemetry);
+  let next = 0;
+  const worker = async () => {
+    while (next < SPAN_COUNT_REQUESTS) {
+      next++;
+      const r = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': key },
+        body,
+      });
+      await r.arrayBuffer();
+    }
+  };
+  await Promise.all(Array.from({ length: 4 }, worker));
+  // The drift worker evaluates the windows these rows fill; every batch processor flushes within 5 s.
+  await sleep(12_000);
+  const delta = (await acceptedSpans(telemetry)) - before;
+  sc.log(`spans per /detect: ${delta} spans for ${SPAN_COUNT_REQUESTS} calls`);
+  return delta > 0 ? delta / SPAN_COUNT_REQUESTS : null;
 }
 
 async function refusedSpans(telemetryUrl: string): Promise<number> {

@@ -1,28 +1,42 @@
 /**
- * Ascending sort of float64 values by LSD radix sort on their bits: linear in n, several times
- * faster than the comparison sort of Float64Array#sort for large arrays. The order is exactly
+ * Ascending sort of float64 values by radix sort on their bits: linear in n, several times faster
+ * than the comparison sort of Float64Array#sort for large arrays. The order is exactly
  * Float64Array#sort's for non-NaN values (-0 before +0); arrays holding NaN are left to it.
  *
  * Each value's 64 bits become an unsigned key that orders like the number: negative values have
- * every bit flipped, non-negative ones only the sign bit. Keys are sorted 11 bits at a time (six
- * passes, 2048 buckets: the counts stay in cache), skipping digits every key shares, then mapped
- * back. Works on the two 32-bit halves (little-endian layout, as on every platform Node runs on).
+ * every bit flipped, non-negative ones only the sign bit. The keys' high halves (sign, exponent
+ * and the top 20 mantissa bits) are sorted 11 bits at a time (three passes, 2048 buckets: the
+ * counts stay in cache), skipping digits every key shares; values that share a high half (few,
+ * for measured data) are then put in order among themselves by comparison. Works on the two
+ * 32-bit halves (little-endian layout, as on every platform Node runs on).
  */
 
 const BITS = 11;
 const BUCKETS = 1 << BITS;
 const MASK = BUCKETS - 1;
-const PASSES = 6; // ceil(64 / 11)
+const PASSES = 3; // ceil(32 / 11)
+/** Runs of equal high halves up to this length are insertion-sorted, longer ones natively. */
+const INSERTION_RUN = 24;
 
 /** Below this many values the native sort is as fast (the passes have a fixed cost). */
 export const RADIX_MIN_LENGTH = 4096;
 
-function digit(lo: number, hi: number, pass: number): number {
-  const shift = pass * BITS;
-  if (shift + BITS <= 32) return (lo >>> shift) & MASK;
-  if (shift >= 32) return (hi >>> (shift - 32)) & MASK;
-  // The digit straddles the halves (bits 22..32 of the key).
-  return ((lo >>> shift) | (hi << (32 - shift))) & MASK;
+/** Sorts out[from, to) ascending by comparison (all non-NaN). */
+function sortRun(out: Float64Array, from: number, to: number): void {
+  if (to - from > INSERTION_RUN) {
+    out.subarray(from, to).sort();
+    return;
+  }
+  for (let i = from + 1; i < to; i++) {
+    const v = out[i]!;
+    let j = i - 1;
+    // Strictly greater moves, so -0 stays before +0 (they never share a high half anyway).
+    while (j >= from && out[j]! > v) {
+      out[j + 1] = out[j]!;
+      j--;
+    }
+    out[j + 1] = v;
+  }
 }
 
 /** A sorted copy of `values` (the input is not modified). */
@@ -47,11 +61,14 @@ export function sortFloat64Copy(values: Float64Array): Float64Array {
     }
     keys[2 * i] = lo;
     keys[2 * i + 1] = hi;
-    for (let p = 0; p < PASSES; p++) counts[p * BUCKETS + digit(lo, hi, p)]!++;
+    counts[hi & MASK]!++;
+    counts[BUCKETS + ((hi >>> BITS) & MASK)]!++;
+    counts[2 * BUCKETS + (hi >>> (2 * BITS))]!++;
   }
   let other = new Uint32Array(2 * n);
   for (let p = 0; p < PASSES; p++) {
     const base = p * BUCKETS;
+    const shift = p * BITS;
     // A digit every key shares moves nothing: skip the pass.
     let skip = false;
     for (let b = 0; b < BUCKETS; b++) {
@@ -69,7 +86,7 @@ export function sortFloat64Copy(values: Float64Array): Float64Array {
     for (let i = 0; i < n; i++) {
       const lo = keys[2 * i]!;
       const hi = keys[2 * i + 1]!;
-      const at = counts[base + digit(lo, hi, p)]!++;
+      const at = counts[base + ((hi >>> shift) & MASK)]!++;
       other[2 * at] = lo;
       other[2 * at + 1] = hi;
     }
@@ -77,8 +94,17 @@ export function sortFloat64Copy(values: Float64Array): Float64Array {
     keys = other;
     other = t;
   }
+  // Back to the values; runs sharing a high half (in any low-half order so far) get sorted.
+  const out = new Float64Array(keys.buffer);
+  let runStart = 0;
+  let runHi = keys[1]!;
   for (let i = 0; i < n; i++) {
     const hi = keys[2 * i + 1]!;
+    if (hi !== runHi) {
+      if (i - runStart > 1) sortRun(out, runStart, i);
+      runStart = i;
+      runHi = hi;
+    }
     if (hi & 0x80000000) {
       keys[2 * i + 1] = hi & 0x7fffffff;
     } else {
@@ -86,5 +112,6 @@ export function sortFloat64Copy(values: Float64Array): Float64Array {
       keys[2 * i + 1] = ~hi;
     }
   }
-  return new Float64Array(keys.buffer);
+  if (n - runStart > 1) sortRun(out, runStart, n);
+  return out;
 }

@@ -35,6 +35,18 @@ describe('sortFloat64Copy', () => {
     expect(sameBits(sortFloat64Copy(same), same)).toBe(true);
   });
 
+  it('orders values that differ only in their low bits (long runs of one high half), either sign', () => {
+    const n = RADIX_MIN_LENGTH * 3;
+    const rand = mulberry32(5);
+    const a = Float64Array.from({ length: n }, (_, i) => {
+      const base = i % 3 === 0 ? 1.5 : i % 3 === 1 ? -2.25 : 7;
+      return base + (i % 3 === 1 ? -1 : 1) * Math.floor(rand() * 1000) * Number.EPSILON * 4;
+    });
+    expect(sameBits(sortFloat64Copy(a), Float64Array.from(a).sort())).toBe(true);
+    const short = Float64Array.from({ length: RADIX_MIN_LENGTH }, (_, i) => 3 + ((i * 37) % 20) * Number.EPSILON * 4);
+    expect(sameBits(sortFloat64Copy(short), Float64Array.from(short).sort())).toBe(true);
+  });
+
   it('leaves arrays holding NaN and short arrays to the native sort', () => {
     const a = Float64Array.from({ length: RADIX_MIN_LENGTH + 5 }, (_, i) => (i % 3 === 0 ? NaN : -i));
     expect(sameBits(sortFloat64Copy(a), Float64Array.from(a).sort())).toBe(true);

@@ -1,13 +1,14 @@
-// `npm run bench [-- --quick] [--only=algorithms,drift,stack]`: measures every figure of issue 8 side
+// `npm run bench [-- --quick] [--only=algorithms,drift,stack|pipeline|api|collector]`: measures every figure of issue 8 side
 // by side in one run and writes bench/results/latest.{json,md}. Brings up its own test-profile
 // stack on a dedicated port offset (40000 unless PYNOMALY_PORT_OFFSET is set) and tears it down.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchDriftStatistics, benchGrowth, benchIsolationForest, type BenchContext, type Part } from './algorithms.js';
 import { benchDriftCalibration } from './drift-calibration.js';
+import { withCapacityModel } from './lib/capacity.js';
 import { captureProfile, topFrames, topModules } from './lib/profile.js';
 import { ensureVenv } from './lib/python.js';
 import { machine, writeReport, type Report } from './lib/report.js';
@@ -16,7 +17,10 @@ import {
   benchAlertLatency,
   benchCollector,
   benchPipeline,
+  benchPipelineScale,
+  benchSeriesPerDetector,
   benchTelemetryOverhead,
+  type PipelineLedger,
   trainDetectors,
   type StackContext,
 } from './services.js';
@@ -28,6 +32,9 @@ const quick = args.includes('--quick');
 const onlyArg = args.find((a) => a.startsWith('--only='))?.slice('--only='.length);
 const only = onlyArg ? new Set(onlyArg.split(',')) : undefined;
 const want = (part: string) => !only || only.has(part);
+/** The stack's figures: `stack` selects them all, or `pipeline`, `api` and `collector` alone. */
+const STACK_PARTS = ['pipeline', 'api', 'collector'] as const;
+const wantStack = (part: (typeof STACK_PARTS)[number]) => want('stack') || want(part);
 const log = (s: string) => process.stderr.write(`[bench] ${new Date().toISOString().slice(11, 19)} ${s}\n`);
 const profilesDir = join(here, 'results', 'profiles');
 
@@ -115,7 +122,7 @@ async function main(): Promise<void> {
       const python = ensureVenv(log);
       add(await benchDriftCalibration({ quick, tmp, python, log }, join(here, 'results')));
     }
-    if (want('stack')) {
+    if (STACK_PARTS.some(wantStack)) {
       try {
         await stackPart();
       } catch (err) {
@@ -137,13 +144,22 @@ async function main(): Promise<void> {
     {
       stack = await upBenchStack(log);
       const sc: StackContext = { quick, log, s: stack, profile };
-      const detectors = await trainDetectors(sc, quick ? 3 : 4);
+      // Six pipeline detectors: their keys spread over the topic's partitions (and two workers).
+      const pipelineDetectors = 6;
+      const detectors = await trainDetectors(sc, pipelineDetectors + (quick ? 1 : 2));
       log(`trained ${detectors.length} detectors`);
-      add(await benchPipeline(sc, detectors.slice(0, 2)));
-      add(await benchTelemetryOverhead(sc, detectors[2]!));
-      add(await benchCollector(sc));
-      if (!quick) add(await benchAlertLatency(sc, detectors[3]!, root));
-      else
+      const ledger: PipelineLedger = new Map();
+      if (wantStack('pipeline')) {
+        const pipeline = await benchPipeline(sc, detectors.slice(0, pipelineDetectors), ledger);
+        add(pipeline);
+        const one = pipeline.figures[0]!.value;
+        if (one) add(await benchPipelineScale(sc, detectors.slice(0, pipelineDetectors), ledger, one));
+      }
+      if (wantStack('api')) add(await benchTelemetryOverhead(sc, detectors[pipelineDetectors]!));
+      if (wantStack('collector')) add(await benchCollector(sc));
+      if (wantStack('api')) add(await benchSeriesPerDetector(sc, detectors[pipelineDetectors]!.detectorId));
+      if (!quick && want('stack')) add(await benchAlertLatency(sc, detectors[pipelineDetectors + 1]!, root));
+      else if (want('stack'))
         report.figures.push({
           name: 'alert.latency_vs_floor',
           value: null,
@@ -160,6 +176,14 @@ async function main(): Promise<void> {
   report.durationS = (Date.now() - t0) / 1000;
   writeReport(join(here, 'results'), report);
   log(`wrote bench/results/latest.{json,md} in ${report.durationS.toFixed(0)} s`);
+  // The capacity model quotes this run's figures (only a run that measured them all rewrites it).
+  const scaling = join(root, 'docs', 'scaling.md');
+  const doc = readFileSync(scaling, 'utf8');
+  const next = withCapacityModel(doc, report);
+  if (next !== doc) {
+    writeFileSync(scaling, next);
+    log('updated the capacity model in docs/scaling.md');
+  }
 }
 
 main().catch((err: unknown) => {

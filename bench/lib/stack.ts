@@ -80,6 +80,8 @@ export async function startApiChild(
     API_PORT: String(opts.port),
     LOG_DIR: logDir,
     LOG_LEVEL: 'warn',
+    // The per-key request quota would cap the measured side at 6000/min and answer 429s.
+    PYNOMALY_RATE_LIMIT_PER_MINUTE: '0',
     ...opts.env,
   };
   const child: ChildProcess = spawn(
@@ -126,6 +128,19 @@ export function processMemory(pid: number): { rssMiB: number; hwmMiB: number } |
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
     return { rssMiB: kb('VmRSS') / 1024, hwmMiB: kb('VmHWM') / 1024 };
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU seconds (user + system) a process has used so far (Linux /proc). */
+export function processCpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticksPerS = 100; // USER_HZ on Linux
+    return (Number(f[11]) + Number(f[12])) / ticksPerS;
   } catch {
     return undefined;
   }

@@ -18,6 +18,7 @@ import { describe, expect, it } from 'vitest';
 import {
   CatalogFilteringExporter,
   createInstruments,
+  DROPPED_INSTRUMENTATION_METRICS,
   INSTRUMENTATION_METRIC_ATTRIBUTES,
   INSTRUMENTATION_OTLP_METRICS,
   METRICS,
@@ -104,6 +105,18 @@ describe('OTLP metrics', () => {
       // The Collector's Prometheus exporter turns '.' into '_' in label names.
       expect(kept.map((k) => k.replace(/\./g, '_'))).toEqual(METRICS.find((m) => m.name === name)!.labels);
     }
+  });
+
+  it('the drop views of instrumentation metrics never match a catalog metric', () => {
+    const patterns = DROPPED_INSTRUMENTATION_METRICS.map(
+      (p) => new RegExp(`^${p.replace(/\./g, '\\.').replace(/\*/g, '.*')}$`),
+    );
+    expect(patterns.some((re) => re.test('db.client.operation.duration'))).toBe(true);
+    for (const m of METRICS)
+      expect(
+        patterns.filter((re) => re.test(m.name)),
+        m.name,
+      ).toEqual([]);
   });
 
   it('the HTTP server duration comes from the http instrumentation the SDK installs', () => {

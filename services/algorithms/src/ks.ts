@@ -45,6 +45,25 @@ export function ksStatisticSorted(a: Float64Array, b: Float64Array): number {
   return down > maxS ? down : maxS;
 }
 
+/**
+ * The exact p-value depends only on (n1, n2, h), and the drift worker asks for the same few
+ * thousand of them window after window (fixed window and reference sizes, h ≤ lcm): they are
+ * kept, so each is computed once. Bounded; cleared when full.
+ */
+const exactMemo = new Map<string, number>();
+const EXACT_MEMO_MAX = 100_000;
+
+function exactOutsideProb(n1: number, n2: number, g: number, h: number): number {
+  const key = `${n1},${n2},${h}`;
+  let p = exactMemo.get(key);
+  if (p === undefined) {
+    p = n1 === n2 ? probOutsideSquare(n1, h) : outerProbInsideMethod(n1, n2, g, h);
+    if (exactMemo.size >= EXACT_MEMO_MAX) exactMemo.clear();
+    exactMemo.set(key, p);
+  }
+  return p;
+}
+
 /** Exact p-value or null when scipy would fall back to the asymptotic one. */
 function exactPValue(n1: number, n2: number, d: number): { d: number; p: number } | null {
   const g = gcd(n1, n2);
@@ -52,7 +71,7 @@ function exactPValue(n1: number, n2: number, d: number): { d: number; p: number 
   const h = roundHalfEven(d * lcm);
   const dq = h / lcm;
   if (h === 0) return { d: dq, p: 1 };
-  const p = n1 === n2 ? probOutsideSquare(n1, h) : outerProbInsideMethod(n1, n2, g, h);
+  const p = exactOutsideProb(n1, n2, g, h);
   if (!(p >= 0 && p <= 1)) return null;
   return { d: dq, p };
 }

@@ -16,6 +16,7 @@ import {
 import {
   DEFAULT_API_LIMITS,
   DEFAULT_TRAINING_BUDGET,
+  recordHttpRoute,
   type ApiLimits,
   type Logger,
   type ScrapeMetrics,
@@ -93,6 +94,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ...trustProxyOption(deps.trustProxy),
   }).withTypeProvider<ZodTypeProvider>();
 
+  // First hook of every request: the server span and its duration metric get the route.
+  app.addHook('onRequest', (request, _reply, done) => {
+    recordHttpRoute(request.routeOptions.url);
+    done();
+  });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   // text/plain would otherwise reach JSON routes as a string; only JSON and multipart are accepted.

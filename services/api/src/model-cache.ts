@@ -2,9 +2,6 @@
 // version; Postgres is still asked which version is the latest on each request, so a new model
 // is used as soon as it is committed. Reading and parsing a model with its reference profile
 // (hundreds of KB of JSON) on every /detect was most of that route's cost.
-//
-// The cache is bounded by bytes, not entries: models range from kilobytes to tens of megabytes,
-// so a count bound either wastes the budget or lets a few large models exhaust the heap.
 
 /**
  * Heap bytes per stored JSON byte of a model and its reference profile once parsed and compiled
@@ -13,48 +10,4 @@
  */
 export const HEAP_BYTES_PER_STORED_BYTE = 4;
 
-export class ModelCache<T> {
-  private readonly entries = new Map<string, { value: T; bytes: number }>();
-  private used = 0;
-
-  constructor(private readonly maxBytes: number) {
-    if (!Number.isFinite(maxBytes) || maxBytes < 1)
-      throw new Error(`model cache budget must be a positive number of bytes, got ${maxBytes}`);
-  }
-
-  get(id: string): T | undefined {
-    const entry = this.entries.get(id);
-    if (entry !== undefined) {
-      // Map keeps insertion order: re-inserting marks it most recently used.
-      this.entries.delete(id);
-      this.entries.set(id, entry);
-    }
-    return entry?.value;
-  }
-
-  /** Keeps `value` (evicting the least recently used) unless it alone exceeds the budget. */
-  set(id: string, value: T, bytes: number): boolean {
-    this.delete(id);
-    if (bytes > this.maxBytes) return false;
-    this.entries.set(id, { value, bytes });
-    this.used += bytes;
-    while (this.used > this.maxBytes) this.delete(this.entries.keys().next().value as string);
-    return true;
-  }
-
-  private delete(id: string): void {
-    const entry = this.entries.get(id);
-    if (!entry) return;
-    this.entries.delete(id);
-    this.used -= entry.bytes;
-  }
-
-  get size(): number {
-    return this.entries.size;
-  }
-
-  /** Estimated bytes held. */
-  get bytes(): number {
-    return this.used;
-  }
-}
+export { ModelCache } from '@pynomaly/shared';

@@ -202,6 +202,8 @@ function schemaFor(service: ServiceName) {
       LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
       LOG_DIR: z.string().min(1).optional(),
       DRIFT_WINDOW_SIZE: positiveInt.default(500),
+      DRIFT_BATCH_MAX_MESSAGES: positiveInt.max(10_000).default(200),
+      DRIFT_MODEL_CACHE_BYTES: positiveInt.default(64 * MiB),
       // Defaults and why: docs/operations.md "Training limits".
       TRAINING_MAX_WORK: positiveNumber.default(DEFAULT_TRAINING_BUDGET.maxWork),
       TRAINING_MAX_MODEL_NODES: positiveInt.default(DEFAULT_TRAINING_BUDGET.maxModelNodes),
@@ -286,7 +288,13 @@ export interface Config {
   scrapeTokens: string[];
   metrics: { host: string; port: number };
   log: { level: string; dir: string | undefined };
-  drift: { windowSize: number };
+  drift: {
+    windowSize: number;
+    /** The most detections.scored messages of one partition handled in one transaction. */
+    batchMaxMessages: number;
+    /** Estimated heap bytes of the models (reference profiles) the drift worker keeps. */
+    modelCacheBytes: number;
+  };
   retention: RetentionSettings;
   training: TrainingSettings;
 }
@@ -428,7 +436,11 @@ function toConfig(service: ServiceName, e: RawConfig): Config {
     scrapeTokens: e.PYNOMALY_SCRAPE_TOKEN,
     metrics: { host: e.METRICS_HOST, port: e.METRICS_PORT },
     log: { level: e.LOG_LEVEL, dir: e.LOG_DIR },
-    drift: { windowSize: e.DRIFT_WINDOW_SIZE },
+    drift: {
+      windowSize: e.DRIFT_WINDOW_SIZE,
+      batchMaxMessages: e.DRIFT_BATCH_MAX_MESSAGES,
+      modelCacheBytes: e.DRIFT_MODEL_CACHE_BYTES,
+    },
     retention: {
       intervalMs: e.RETENTION_INTERVAL,
       batchSize: e.RETENTION_BATCH_SIZE,

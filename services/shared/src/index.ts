@@ -17,6 +17,7 @@ export type {
   DeleteDetectorResult,
   DeleteModelResult,
   Detector,
+  DriftModel,
   DriftReport,
   DeadLetter,
   DeadLetterState,
@@ -26,6 +27,7 @@ export type {
   SlackMessage,
   ModelRecord,
   ModelSummary,
+  OutboxMessage,
   StateSnapshot,
   StoredModel,
 } from './db/repository.js';
@@ -35,3 +37,4 @@ export * from './worker.js';
 export * from './dead-letters.js';
 export * from './retention.js';
 export * from './training-budget.js';
+export * from './model-cache.js';

@@ -11,7 +11,7 @@ import { findCredential, presentedSecret, scrapeTokenCredentials } from './crede
 import type { Logger } from './logging.js';
 import type { Pool } from './db/pool.js';
 import type { Topics } from './events/index.js';
-import { startConsumer, type DeadLetterHook, type MessageHandler } from './kafka/index.js';
+import { startConsumer, type BatchOptions, type DeadLetterHook, type MessageHandler } from './kafka/index.js';
 import {
   ensureServiceTopics,
   installGracefulShutdown,
@@ -35,6 +35,8 @@ export interface WorkerSpec {
   groupId: string;
   subscribe: (topics: Topics) => string[];
   handler: (ctx: WorkerContext) => MessageHandler;
+  /** Topics whose messages are handled in batches, and how (see BatchHandler). */
+  batch?: (ctx: WorkerContext) => BatchOptions;
   /** Defines the worker's own state gauges on its scrape registry. */
   gauges: (scrape: ScrapeMetrics, ctx: WorkerContext) => void;
   /** Ends what a dead-lettered message stood for (see ProcessOptions.onDeadLetter). */
@@ -150,6 +152,7 @@ export async function runWorker(config: Config, telemetry: Telemetry, spec: Work
   // than crash-looping, and rather than living on as a process that consumes nothing.
   const handler = spec.handler(ctx);
   const onDeadLetter = spec.onDeadLetter?.(ctx);
+  const batch = spec.batch?.(ctx);
   const start = async (): Promise<void> => {
     const consumer = await retryUntilDone(
       logger,
@@ -166,6 +169,7 @@ export async function runWorker(config: Config, telemetry: Telemetry, spec: Work
           dlq: recordingDlq(producer, pool),
           logger,
           ...(onDeadLetter ? { onDeadLetter } : {}),
+          ...(batch ? { batch } : {}),
         });
       },
       { cancelled: lifecycle.stopping },

@@ -31,7 +31,7 @@ describe('loadConfig', () => {
     expect(c.metrics.port).toBe(9102);
     expect(loadConfig('drift-worker', base).metrics.port).toBe(9103);
     expect(c.otel).toEqual({ endpoint: 'http://127.0.0.1:4317', metricExportIntervalMs: 15000, disabled: false });
-    expect(c.drift.windowSize).toBe(500);
+    expect(c.drift).toEqual({ windowSize: 500, batchMaxMessages: 200, modelCacheBytes: 64 * 1024 * 1024 });
     expect(c.database.poolMax).toBe(10);
   });
 

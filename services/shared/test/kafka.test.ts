@@ -9,7 +9,9 @@ import {
   injectTraceHeaders,
   isTransientInfrastructureError,
   PermanentError,
+  processBatch,
   processMessage,
+  type BatchItem,
   type ConsumedMessage,
   type MessageSender,
   type OutgoingMessage,
@@ -248,5 +250,61 @@ describe('retries and dead-lettering', () => {
         opts(dlq),
       ),
     ).rejects.toThrow(/broker unavailable/);
+  });
+});
+
+describe('batches of one partition', () => {
+  function producedMessage(offset: number, value = '{"hello":1}'): { msg: ConsumedMessage; traceId: string } {
+    const span = trace.getTracer('test').startSpan('publish', { kind: SpanKind.PRODUCER });
+    const headers: Record<string, string> = {};
+    context.with(trace.setSpan(context.active(), span), () => injectTraceHeaders(headers));
+    span.end();
+    return { msg: { ...message(headers, value), offset: String(offset) }, traceId: span.spanContext().traceId };
+  }
+  const batchOpts = (handler: (items: BatchItem[]) => Promise<void>) => ({
+    handler,
+    topics: new Set(['pynomaly.training.requested']),
+    maxMessages: 10,
+  });
+
+  it('hands the batch over once; each message gets a consumer span in its own producer trace', async () => {
+    const produced = [producedMessage(7), producedMessage(8), producedMessage(9)];
+    let seen: string[] = [];
+    const outcome = await processBatch(
+      produced.map((p) => p.msg),
+      batchOpts(async (items) => {
+        seen = items.map((it) => trace.getSpanContext(it.context)!.traceId);
+      }),
+      async () => {
+        throw new Error('the per-message handler must not run');
+      },
+      opts(new FakeSender()),
+    );
+    expect(outcome).toBe('batched');
+    expect(seen).toEqual(produced.map((p) => p.traceId));
+    const consumers = exporter.getFinishedSpans().filter((s) => s.kind === SpanKind.CONSUMER);
+    expect(consumers.map((s) => s.spanContext().traceId)).toEqual(produced.map((p) => p.traceId));
+    expect(consumers.map((s) => s.attributes['messaging.kafka.offset'])).toEqual([7, 8, 9]);
+    expect(consumers.every((s) => s.attributes['messaging.batch.message_count'] === 3)).toBe(true);
+  });
+
+  it('a failing batch is handled message by message: good ones processed, the bad one dead-lettered', async () => {
+    const msgs = [producedMessage(1, 'good').msg, producedMessage(2, 'bad').msg, producedMessage(3, 'good').msg];
+    const dlq = new FakeSender();
+    const handled: string[] = [];
+    const outcome = await processBatch(
+      msgs,
+      batchOpts(async () => {
+        throw new Error('one message of the batch is bad');
+      }),
+      async (msg) => {
+        if (msg.value!.toString() === 'bad') throw new PermanentError('invalid_json', 'not JSON');
+        handled.push(msg.offset);
+      },
+      opts(dlq),
+    );
+    expect(outcome).toBe('one_by_one');
+    expect(handled).toEqual(['1', '3']);
+    expect(dlq.sent.map((m) => m.headers?.['dlq-origin-offset'])).toEqual(['2']);
   });
 });

@@ -30,15 +30,19 @@ export interface RelayOptions {
 }
 
 /** Writes an event to the outbox inside the caller's transaction (trace context captured now). */
-export async function enqueueEvent(q: Queryable, topic: string, event: Envelope): Promise<void> {
-  const message: OutboxMessage = {
+/** The outbox row of an event; its headers carry the active trace context. */
+export function outboxMessage(topic: string, event: Envelope): OutboxMessage {
+  return {
     eventId: event.id,
     topic,
     key: event.detectorId,
     value: JSON.stringify(event),
     headers: eventHeaders(event),
   };
-  await enqueueOutbox(q, message);
+}
+
+export async function enqueueEvent(q: Queryable, topic: string, event: Envelope): Promise<void> {
+  await enqueueOutbox(q, outboxMessage(topic, event));
 }
 
 /**

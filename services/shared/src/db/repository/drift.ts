@@ -10,6 +10,25 @@ export async function markEventProcessed(q: Queryable, consumerGroup: string, ev
   return (r.rowCount ?? 0) === 1;
 }
 
+/**
+ * markEventProcessed for many events in one statement: returns the ids not processed before (the
+ * ones to handle). Ids repeated within `eventIds` count once.
+ */
+export async function markEventsProcessed(
+  q: Queryable,
+  consumerGroup: string,
+  eventIds: string[],
+): Promise<Set<string>> {
+  if (eventIds.length === 0) return new Set();
+  const r = await q.query<{ id: string }>(
+    `INSERT INTO processed_events (consumer_group, event_id)
+     SELECT $1, id FROM unnest($2::uuid[]) AS t(id) GROUP BY id
+     ON CONFLICT DO NOTHING RETURNING event_id::text AS id`,
+    [consumerGroup, eventIds],
+  );
+  return new Set(r.rows.map((x) => x.id.toLowerCase()));
+}
+
 export interface DriftWindowState {
   detectorId: string;
   modelId: string;
@@ -67,12 +86,12 @@ export async function countDriftWindowRows(q: Queryable, detectorId: string, mod
   return r.rows[0]?.n ?? 0;
 }
 
-/** Removes and returns the oldest `size` rows (one full window), in scoring order. */
+/** Removes and returns the oldest `size` rows (one full window; null: all), in scoring order. */
 export async function takeDriftWindow(
   q: Queryable,
   detectorId: string,
   modelId: string,
-  size: number,
+  size: number | null,
 ): Promise<{ features: number[][]; scores: number[]; labels: number[] }> {
   const r = await q.query<{ seq: number; features: number[]; score: number; label: number }>(
     `DELETE FROM drift_window_rows WHERE seq IN (
@@ -138,6 +157,45 @@ export async function insertDriftReport(q: Queryable, d: Omit<DriftReport, 'crea
     [d.detectorId],
   );
   return r.rows[0]!;
+}
+
+/**
+ * insertDriftReport for consecutive windows of one detector in one statement (and one update of
+ * its completed-window count). Returns the stored reports in the order given.
+ */
+export async function insertDriftReports(
+  q: Queryable,
+  detectorId: string,
+  reports: Omit<DriftReport, 'createdAt'>[],
+): Promise<DriftReport[]> {
+  if (reports.length === 0) return [];
+  const col = <K extends keyof Omit<DriftReport, 'createdAt'>>(k: K) => reports.map((d) => d[k]);
+  const r = await q.query<DriftReport>(
+    `INSERT INTO drift_reports (id, detector_id, model_id, model_version, window_index, window_rows, dataset_drift,
+       drift_share, score_drift, anomaly_rate_drift, result)
+     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::int[], $5::int[], $6::int[], $7::boolean[],
+       $8::float8[], $9::boolean[], $10::boolean[], $11::jsonb[])
+     RETURNING ${reportCols}`,
+    [
+      col('id'),
+      col('detectorId'),
+      col('modelId'),
+      col('modelVersion'),
+      col('windowIndex'),
+      col('windowRows'),
+      col('datasetDrift'),
+      col('driftShare'),
+      col('scoreDrift'),
+      col('anomalyRateDrift'),
+      reports.map((d) => JSON.stringify(d.result)),
+    ],
+  );
+  await q.query(
+    `UPDATE drift_windows SET windows_completed = windows_completed + $2, updated_at = now() WHERE detector_id = $1`,
+    [detectorId, reports.length],
+  );
+  const byId = new Map(r.rows.map((x) => [x.id, x]));
+  return reports.map((d) => byId.get(d.id)!);
 }
 
 /**

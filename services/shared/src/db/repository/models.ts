@@ -54,6 +54,33 @@ export async function getModel(q: Queryable, id: string): Promise<ModelRecord | 
   return r.rows[0];
 }
 
+/** What the drift worker needs of a model: no fitted body, which can be megabytes. */
+export type DriftModel = Pick<ModelRecord, 'id' | 'detectorId' | 'version' | 'featureNames' | 'referenceProfile'>;
+
+/** A model's drift view and the stored JSON bytes of its reference profile (to size a cache). */
+export async function getDriftModel(
+  q: Queryable,
+  id: string,
+): Promise<{ model: DriftModel; storedBytes: number } | undefined> {
+  const r = await q.query<DriftModel & { storedBytes: number }>(
+    `SELECT id, detector_id AS "detectorId", version, feature_names AS "featureNames",
+       reference_profile AS "referenceProfile", octet_length(reference_profile::text) AS "storedBytes"
+     FROM models WHERE id = $1`,
+    [id],
+  );
+  const row = r.rows[0];
+  if (!row) return undefined;
+  const { storedBytes, ...model } = row;
+  return { model, storedBytes: Number(storedBytes) };
+}
+
+/** Which of `ids` still exist (a cached model may have been deleted since). */
+export async function existingModelIds(q: Queryable, ids: string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const r = await q.query<{ id: string }>(`SELECT id FROM models WHERE id = ANY($1::uuid[])`, [ids]);
+  return new Set(r.rows.map((x) => x.id));
+}
+
 /** Id and version of a detector's latest model: the cheap question a cache of model bodies asks first. */
 export async function getLatestModelRef(
   q: Queryable,

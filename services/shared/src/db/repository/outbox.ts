@@ -24,6 +24,23 @@ export async function enqueueOutbox(q: Queryable, m: OutboxMessage): Promise<voi
   ]);
 }
 
+/** enqueueOutbox for many messages in one statement, in the order given. */
+export async function enqueueOutboxMany(q: Queryable, ms: OutboxMessage[]): Promise<void> {
+  if (ms.length === 0) return;
+  await q.query(
+    `INSERT INTO outbox (event_id, topic, key, value, headers)
+     SELECT e, t, k, v, h FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::jsonb[])
+       WITH ORDINALITY AS m(e, t, k, v, h, i) ORDER BY i`,
+    [
+      ms.map((m) => m.eventId),
+      ms.map((m) => m.topic),
+      ms.map((m) => m.key),
+      ms.map((m) => m.value),
+      ms.map((m) => JSON.stringify(m.headers)),
+    ],
+  );
+}
+
 /** Claims pending rows for this transaction; other relays skip them rather than wait. */
 export async function claimOutbox(q: Queryable, limit: number): Promise<OutboxRow[]> {
   const r = await q.query<OutboxRow>(

@@ -339,6 +339,25 @@ describe('faults under traffic', () => {
       expect(got!.headers['x-test']).toBe('poison');
       expect(got!.value.equals(c.value)).toBe(true);
     }
+    // Each is also recorded for the operator, with its exact bytes, and its offset committed: a
+    // record Postgres refused (NUL in the parser's error) would bring it back forever and stall
+    // its partition.
+    const recorded = await eventually(
+      'every poison message recorded in dead_letters',
+      async () => {
+        const { rows } = await db.query<{ key: string; value: Buffer; reason: string }>(
+          'SELECT message_key AS key, value, reason FROM dead_letters WHERE message_key = ANY($1)',
+          [[...poisonKeys.keys()]],
+        );
+        return rows.length === poisonKeys.size ? rows : undefined;
+      },
+      60_000,
+      1000,
+    );
+    for (const r of recorded) {
+      expect(r.reason).toBe(poisonKeys.get(r.key)!.reason);
+      expect(r.value.equals(poisonKeys.get(r.key)!.value)).toBe(true);
+    }
     // The pipeline still trains and scores after them.
     const train = await api.expect<Job>(202, 'POST', `/api/v1/detectors/${detector.detectorId}/train`, {});
     expect((await waitForJob(api, train.body.id, 60_000)).state).toBe('succeeded');

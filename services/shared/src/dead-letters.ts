@@ -24,12 +24,23 @@ function headerText(v: IHeaders[string] | string | Buffer): string | undefined {
   return Buffer.isBuffer(one) ? one.toString('utf8') : String(one);
 }
 
+/**
+ * Text Postgres can store: text and jsonb refuse NUL and lone surrogates, and a poison message
+ * brings exactly those (its key, its headers, the parser's error quoting its bytes). The original
+ * bytes stay intact in the bytea `value`.
+ */
+export function storableText(s: string): string {
+  return s.replace(NOT_STORABLE, '\uFFFD');
+}
+// eslint-disable-next-line no-control-regex -- NUL is exactly what Postgres' text refuses
+const NOT_STORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
 /** A DLQ copy (OutgoingMessage with dlq-* headers, see dlqHeaders) as a dead_letters row. */
 export function deadLetterOf(m: OutgoingMessage) {
   const all: Record<string, string> = {};
   for (const [k, v] of Object.entries(m.headers ?? {})) {
     const text = headerText(v);
-    if (text !== undefined) all[k] = text;
+    if (text !== undefined) all[storableText(k)] = storableText(text);
   }
   const own = Object.fromEntries(Object.entries(all).filter(([k]) => !DLQ_HEADER.test(k)));
   return {
@@ -38,7 +49,7 @@ export function deadLetterOf(m: OutgoingMessage) {
     originTopic: all['dlq-origin-topic'] ?? 'unknown',
     originPartition: Number(all['dlq-origin-partition'] ?? -1),
     originOffset: all['dlq-origin-offset'] ?? '-1',
-    key: m.key === '' ? null : m.key,
+    key: m.key === '' || m.key === null || m.key === undefined ? null : storableText(String(m.key)),
     value: Buffer.isBuffer(m.value) ? m.value : Buffer.from(m.value, 'utf8'),
     headers: own,
     reason: all['dlq-reason'] ?? 'unknown',
@@ -47,16 +58,30 @@ export function deadLetterOf(m: OutgoingMessage) {
   };
 }
 
+/** Postgres' class 22 (data exception): this row can never be stored as it is, retrying won't help. */
+const isDataException = (err: unknown) => /^22/.test(String((err as { code?: unknown }).code ?? ''));
+
 /**
  * The consumers' DLQ sender: the Kafka copy first, then the Postgres record. Either failing
  * rejects, so the message is not committed and comes back; the record is keyed by the message's
- * position, so the second time it is recorded once.
+ * position, so the second time it is recorded once. A record Postgres refuses for its content is
+ * stored without its headers, key and error text (the bytes and the Kafka copy keep them): a
+ * rejection there would bring the message back forever and stall its partition.
  */
 export function recordingDlq(kafka: MessageSender, db: Queryable): MessageSender {
   return {
     async send(messages) {
       await kafka.send(messages);
-      for (const m of messages) await recordDeadLetter(db, deadLetterOf(m));
+      for (const m of messages) {
+        const row = deadLetterOf(m);
+        try {
+          await recordDeadLetter(db, row);
+        } catch (err) {
+          if (!isDataException(err)) throw err;
+          const code = String((err as { code?: unknown }).code);
+          await recordDeadLetter(db, { ...row, key: null, headers: {}, error: `not storable as text (${code})` });
+        }
+      }
     },
   };
 }

@@ -56,4 +56,58 @@ describe('dead letters', () => {
     await expect(failing.send([copy])).rejects.toThrow('broker down');
     expect(order).toEqual([]);
   });
+
+  it('keeps a poison message storable: NUL and lone surrogates in its key, headers and error become U+FFFD, its bytes stay', () => {
+    const poison = Buffer.from('\u0000\u0001binary');
+    const d = deadLetterOf({
+      topic: 'pynomaly.dlq',
+      key: 'k\u0000\ud800',
+      value: poison,
+      headers: {
+        ...(dlqHeaders(
+          { ...consumed, value: poison },
+          'pynomaly-drift-worker',
+          'unparseable',
+          "not JSON: Unexpected token '\u0000'",
+          1,
+        ) as Record<string, string | Buffer>),
+        'x-\u0000': Buffer.from([0x00, 0xff]),
+      },
+    });
+    const texts = [d.key!, d.error, ...Object.keys(d.headers), ...Object.values(d.headers)];
+    for (const t of texts) {
+      expect(t).not.toContain('\u0000');
+      expect(Buffer.from(t, 'utf8').toString('utf8'), 'well-formed UTF-16').toBe(t);
+    }
+    expect(d.error).toBe("not JSON: Unexpected token '\uFFFD'");
+    expect(d.value).toEqual(poison);
+  });
+
+  it('stores a row Postgres refuses for its content without the text, instead of stalling the partition', async () => {
+    const inserted: unknown[][] = [];
+    const db = {
+      query: async (_sql: string, params: unknown[]) => {
+        if (inserted.length === 0) {
+          inserted.push(params);
+          throw Object.assign(new Error('invalid byte sequence for encoding "UTF8": 0x00'), { code: '22021' });
+        }
+        inserted.push(params);
+        return { rowCount: 1, rows: [] };
+      },
+    };
+    await recordingDlq({ send: async () => undefined }, db as never).send([copy]);
+    expect(inserted).toHaveLength(2);
+    expect(inserted[1]![5]).toBeNull();
+    expect(inserted[1]![7]).toBe('{}');
+    expect(inserted[1]![9]).toBe('not storable as text (22021)');
+
+    const down = {
+      query: async () => {
+        throw Object.assign(new Error('connection terminated'), { code: '57P01' });
+      },
+    };
+    await expect(recordingDlq({ send: async () => undefined }, down as never).send([copy])).rejects.toThrow(
+      'connection terminated',
+    );
+  });
 });

@@ -5,6 +5,7 @@ import {
   openServiceCore,
   repo,
   RetentionJob,
+  startDeadLetterActionSeries,
   retryUntilDone,
   type Config,
   type Telemetry,
@@ -22,6 +23,7 @@ export async function runApi(config: Config, telemetry: Telemetry): Promise<void
   relay.start();
 
   defineApiGauges(scrape, () => repo.stateSnapshot(pool));
+  startDeadLetterActionSeries(topics);
 
   const app = await buildApp({
     store: new PgStore(pool, topics, () => relay.notify(), {

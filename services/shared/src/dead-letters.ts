@@ -12,6 +12,7 @@ import { enqueueOutbox } from './db/repository/outbox.js';
 import { recordDeadLetter, resolveDeadLetter, getDeadLetter, type DeadLetter } from './db/repository/dead-letters.js';
 import { injectTraceHeaders, type MessageSender, type OutgoingMessage } from './kafka/index.js';
 import { instruments } from './metrics/instruments.js';
+import type { Topics } from './events/index.js';
 
 const DLQ_HEADER = /^dlq-/;
 /** Trace headers of the original message: a replay carries the replaying request's instead. */
@@ -84,6 +85,17 @@ export function recordingDlq(kafka: MessageSender, db: Queryable): MessageSender
       }
     },
   };
+}
+
+/**
+ * The action counter's series exist from start-up at 0, for every topic a worker consumes (the
+ * ones that can dead-letter): a rate over a counter that appears only at its first replay shows
+ * nothing for that first one, and an API restart would hide the series until the next action.
+ */
+export function startDeadLetterActionSeries(topics: Topics): void {
+  const consumed = [topics['training.requested'], topics['training.completed'], topics['detections.scored']];
+  for (const action of ['replayed', 'discarded'] as const)
+    for (const topic of consumed) instruments().deadLetterActions.add(0, { action, topic });
 }
 
 export type ReplayOutcome =

@@ -3,7 +3,7 @@
  * that commits only after its handler succeeded, retries with backoff and dead-letters what keeps
  * failing (with the reason and origin in headers, per docs/CONVENTIONS.md), and topic creation.
  */
-import { context, SpanKind, SpanStatusCode, trace, type Context, type Link } from '@opentelemetry/api';
+import { context, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Link } from '@opentelemetry/api';
 import {
   Kafka,
   logLevel as KafkaLogLevel,
@@ -342,6 +342,19 @@ export function dlqHeaders(
   };
 }
 
+/** The semantic-convention attributes of a message's `process` span, alone or in a batch. */
+function processSpanAttributes(msg: ConsumedMessage, groupId: string): Attributes {
+  return {
+    'messaging.system': 'kafka',
+    'messaging.operation.type': 'process',
+    'messaging.destination.name': msg.topic,
+    'messaging.consumer.group.name': groupId,
+    'messaging.destination.partition.id': String(msg.partition),
+    'messaging.kafka.offset': Number(msg.offset),
+    ...(msg.key ? { 'messaging.kafka.message.key': msg.key } : {}),
+  };
+}
+
 /**
  * Runs the handler for one message inside a CONSUMER span parented on the producer's context,
  * retrying transient failures with exponential backoff; a permanent failure or the last failed
@@ -371,15 +384,7 @@ export async function processMessage(
     {
       kind: SpanKind.CONSUMER,
       links,
-      attributes: {
-        'messaging.system': 'kafka',
-        'messaging.operation.type': 'process',
-        'messaging.destination.name': msg.topic,
-        'messaging.consumer.group.name': o.groupId,
-        'messaging.destination.partition.id': String(msg.partition),
-        'messaging.kafka.offset': Number(msg.offset),
-        ...(msg.key ? { 'messaging.kafka.message.key': msg.key } : {}),
-      },
+      attributes: processSpanAttributes(msg, o.groupId),
     },
     parent,
     async (span) => {
@@ -494,16 +499,7 @@ export async function processBatch(
       {
         kind: SpanKind.CONSUMER,
         ...(remoteSpan ? { links: [{ context: remoteSpan }] } : {}),
-        attributes: {
-          'messaging.system': 'kafka',
-          'messaging.operation.type': 'process',
-          'messaging.destination.name': msg.topic,
-          'messaging.consumer.group.name': o.groupId,
-          'messaging.destination.partition.id': String(msg.partition),
-          'messaging.kafka.offset': Number(msg.offset),
-          'messaging.batch.message_count': msgs.length,
-          ...(msg.key ? { 'messaging.kafka.message.key': msg.key } : {}),
-        },
+        attributes: { ...processSpanAttributes(msg, o.groupId), 'messaging.batch.message_count': msgs.length },
       },
       remote,
     );

@@ -2,7 +2,7 @@
 // windows each, so that the binomial standard error is not understated by windows sharing a
 // reference. Prints the dataset- and feature-level false-alarm rates with the binomial and the
 // between-reference standard errors, and the rate of each part of the decision (the feature-level
-// KS test and the Cramér–von Mises sum, each at half the rate).
+// KS test and the Cramér–von Mises sum, each at its share of the rate, DECISION_BUDGET).
 // Usage: npx tsx bench/drift-null-check.ts <family> <reference rows> <window rows> [references] [windows per reference] [seed]
 import { buildReferenceProfile, compareToReference } from '@pynomaly/algorithms';
 import { FAMILIES, generate, rowScores, type Family } from './lib/drift-data.js';

@@ -19,13 +19,13 @@ export const COLS = 10;
 /** Rows of the reference sample the product keeps (buildReferenceProfile's default sampleSize). */
 export const SAMPLE_ROWS = 2000;
 
-export type TrialCase = { windowRows: number; shift: Shift | null };
+/** One window size (and shift) judged against the reference: `windows` fresh windows. */
+export type TrialCase = { windowRows: number; shift: Shift | null; windows: number };
 
 export type TrialJob = {
   family: Family;
   refRows: number;
   cases: TrialCase[];
-  windowsPerCase: number;
   seed: number;
   /** Directory for the reference and window files the scipy baseline reads. */
   dir: string;
@@ -34,7 +34,7 @@ export type TrialJob = {
 };
 
 export type TrialCaseResult = {
-  /** Windows called drifted at the dataset level / at the feature level, out of windowsPerCase. */
+  /** Windows called drifted at the dataset level / at the feature level, out of the case's windows. */
   dataset: number;
   feature: number;
   /** Per-window dataset decisions (1/0), in window order, to pair with the baseline's. */
@@ -85,9 +85,9 @@ export function runTrial(job: TrialJob): TrialResult {
   );
   const profile = buildReferenceProfile(ref, rowScores(ref), calibration ? { calibration } : {});
   const cases = job.cases.map((c, ci): TrialCaseResult => {
-    const buf = new Float64Array(job.windowsPerCase * c.windowRows * COLS);
+    const buf = new Float64Array(c.windows * c.windowRows * COLS);
     const out: TrialCaseResult = { dataset: 0, feature: 0, decisions: [], windowsFile: '' };
-    for (let t = 0; t < job.windowsPerCase; t++) {
+    for (let t = 0; t < c.windows; t++) {
       const w = generate(job.family, c.windowRows, COLS, seed++);
       if (c.shift) applyShift(w, c.shift);
       buf.set(w.data, t * c.windowRows * COLS);

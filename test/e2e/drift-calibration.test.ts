@@ -82,7 +82,7 @@ describe('calibrated drift alerts on the live stack', () => {
     );
     for (const r of all) {
       expect(r.result).toMatchObject({ mode: 'calibrated', calibration: 'bootstrap', windowSize: WINDOW });
-      expect(r.result.thresholds).toMatchObject({ falseAlarmRate: 0.01, featureAlpha: 0.005 });
+      expect(r.result.thresholds).toMatchObject({ falseAlarmRate: 0.01, featureAlpha: 0.0025 });
       expect(r.result.persistence).toMatchObject(DEFAULT_PERSISTENCE);
     }
     expect(persistent).toBe(0);

@@ -3,16 +3,21 @@
  * window scores, settings), so evaluating windows one by one or in batches gives the same reports.
  *
  * Calibrated decision (default; docs/drift.md): the user picks `falseAlarmRate` α, the chance that a
- * window of unchanged data is called drifted, and it holds at every window and reference size.
+ *   window of unchanged data is called drifted, and it holds at every window and reference size.
+ *   The decision spends half of α (DECISION_BUDGET) and keeps the other half as a margin for what
+ *   the tests cannot see: the bootstrap critical value is itself an estimate from a few thousand
+ *   draws of a finite reference sample, so a given model's true rate sits around its nominal one,
+ *   and a page that must hold per cell needs room for that spread.
  * - Per feature: two-sample KS test of the window against the reference sample (exact p-value as
- *   scipy computes it). A feature *drifts* when its Holm-adjusted p-value is <= α/2 (feature-level
- *   family-wise false alarms <= α/2 under any correlation). The report also names the features
+ *   scipy computes it). A feature *drifts* when its Holm-adjusted p-value is <= α/4 (feature-level
+ *   family-wise false alarms <= α/4 under any correlation). The report also names the features
  *   with a Benjamini–Hochberg q-value <= `featureFdr` (`flagged`, the share is `driftShare`).
  * - Dataset: the sum over features of the two-sample Cramér–von Mises statistics, compared with its
  *   null distribution bootstrapped from the reference sample at training time (two-sample
- *   bootstrap at the calibrated window size nearest the window's, calibration.ts), at level α/2. Summing evidence catches diffuse shifts no single feature shows. The dataset
- *   drifts when a feature drifts or the sum exceeds its critical value (union bound: <= α).
- *   Profiles without a calibration (trained before it existed) use the per-feature test at α.
+ *   bootstrap at the calibrated window size nearest the window's, calibration.ts), at level α/4.
+ *   Summing evidence catches diffuse shifts no single feature shows. The dataset drifts when a
+ *   feature drifts or the sum exceeds its critical value (union bound: <= α/2, margin included <= α).
+ *   Profiles without a calibration (trained before it existed) use the per-feature test at α/2.
  * - Scores: the same KS test on the anomaly scores, at level α on its own.
  * Raw thresholds (legacy rule, Evidently's defaults): set any of `ksPValue`, `wassersteinNormalized`,
  * `sizeCutoff`, `driftShare` and features drift by KS p < ksPValue (reference <= sizeCutoff rows) or
@@ -250,6 +255,12 @@ function usableCalibration(profile: ReferenceProfile, alpha: number, windowRows:
   return tail.length > 0 && alpha <= tail.length / c.draws ? c : null;
 }
 
+/**
+ * Shares of the user's falseAlarmRate spent by the calibrated decision (the rest is the margin
+ * described above). Without a calibration the feature test gets both shares.
+ */
+export const DECISION_BUDGET = Object.freeze({ feature: 0.25, combined: 0.25 });
+
 export function compareToReference(
   profile: ReferenceProfile,
   window: Matrix,
@@ -303,8 +314,9 @@ export function compareToReference(
     };
   }
   const alpha = t.falseAlarmRate;
-  const cal = usableCalibration(profile, alpha / 2, window.rows);
-  const featureAlpha = cal ? alpha / 2 : alpha;
+  const combinedAlpha = alpha * DECISION_BUDGET.combined;
+  const cal = usableCalibration(profile, combinedAlpha, window.rows);
+  const featureAlpha = alpha * (cal ? DECISION_BUDGET.feature : DECISION_BUDGET.feature + DECISION_BUDGET.combined);
   const features: FeatureDrift[] = measured.map(({ cvm, ...m }, j) => ({
     feature: j,
     ...m,
@@ -319,7 +331,7 @@ export function compareToReference(
   if (cal) {
     const statistic = measured.reduce((s, m) => s + m.cvm, 0);
     const p = combinationPValue(cal, statistic, window.rows);
-    const threshold = combinationThreshold(cal, alpha / 2, window.rows);
+    const threshold = combinationThreshold(cal, combinedAlpha, window.rows);
     combined = { statistic, pValue: p.pValue, pValueCensored: p.censored, threshold, drifted: statistic > threshold };
   }
   const driftedFeatures = features.filter((f) => f.drifted).length;
@@ -340,7 +352,7 @@ export function compareToReference(
     thresholds: {
       ...t,
       featureAlpha,
-      combinedAlpha: cal ? alpha / 2 : null,
+      combinedAlpha: cal ? combinedAlpha : null,
       combinedThreshold: combined?.threshold ?? null,
       scoreAlpha: alpha,
     },

@@ -204,8 +204,8 @@ describe('calibrated compareToReference', () => {
     expect(r.driftShare).toBe(0.25);
     expect(r.thresholds).toMatchObject({
       falseAlarmRate: 0.01,
-      featureAlpha: 0.005,
-      combinedAlpha: 0.005,
+      featureAlpha: 0.0025,
+      combinedAlpha: 0.0025,
       scoreAlpha: 0.01,
     });
     expect(r.thresholds.combinedThreshold).toBe(r.combined!.threshold);
@@ -227,13 +227,14 @@ describe('calibrated compareToReference', () => {
     expect(holmAny + combinedOnly).toBeGreaterThan(15);
   }, 180_000);
 
-  it('falls back to the per-feature test at the full rate for a profile without calibration', () => {
+  it('falls back to the per-feature test at the whole decision budget for a profile without calibration', () => {
     const profile = buildReferenceProfile(normalRows(1000, 3, 5), zeros(1000), { calibration: false });
     expect(profile.calibration).toBeUndefined();
     const r = compareToReference(profile, normalRows(200, 3, 6), zeros(200), { falseAlarmRate: 0.02 });
     expect(r.calibration).toBe('analytic');
     expect(r.combined).toBeNull();
-    expect(r.thresholds.featureAlpha).toBe(0.02);
+    // Both shares of the budget (1/4 + 1/4 of the rate) go to the per-feature test.
+    expect(r.thresholds.featureAlpha).toBe(0.01);
     expect(r.datasetDrift).toBe(r.featureDrift);
   });
 
@@ -245,9 +246,9 @@ describe('calibrated compareToReference', () => {
     const restored = JSON.parse(JSON.stringify({ ...profile, calibration: legacy })) as typeof profile;
     const r = compareToReference(restored, normalRows(300, 3, 13), zeros(300));
     expect(r.calibration).toBe('bootstrap');
-    // alpha/2 = 0.005 of 2000 draws: the 10th largest draw.
-    expect(r.combined!.threshold).toBe(tail[9]);
-    expect(r.thresholds.combinedThreshold).toBe(tail[9]);
+    // alpha/4 = 0.0025 of 2000 draws: (1 + 4) / 2001 <= 0.0025, so the 5th largest draw.
+    expect(r.combined!.threshold).toBe(tail[4]);
+    expect(r.thresholds.combinedThreshold).toBe(tail[4]);
   });
 
   it('is a pure function of profile, window and settings (JSON round trip, repeat)', () => {

@@ -59,12 +59,12 @@ describe('drift.detected payload', () => {
       persistentFeatures: ['a'],
       referenceRows: 600,
       falseAlarmRate: 0.01,
-      featureAlpha: 0.005,
+      featureAlpha: 0.0025,
       mode: 'calibrated',
       calibration: 'bootstrap',
     });
     expect(payload.features[0]).toMatchObject({ name: 'a', drifted: true, effectSize: 'large' });
-    expect(payload.features[0]!.pValueHolm).toBeLessThanOrEqual(0.005);
+    expect(payload.features[0]!.pValueHolm).toBeLessThanOrEqual(0.0025);
     const raw = JSON.stringify(makeEvent('drift.detected', model.detectorId, payload));
     const parsed = parseEvent(raw, ['drift.detected']);
     expect(parsed.ok).toBe(true);

@@ -35,13 +35,24 @@ function sameFile(fd: number, path: string): boolean {
   }
 }
 
+/**
+ * Asynchronous writes with a bounded buffer: a line is queued and written when the descriptor is
+ * ready (lines queued meanwhile go out in one write), and a reader that stops reading (a stuck
+ * pipe, a full disk) costs at most this much memory: lines beyond it are dropped, not buffered.
+ */
+export const LOG_BUFFER_BYTES = 16 * 1024 * 1024;
+
+function destination(target: { fd: number } | { dest: string; mkdir: true }) {
+  return pino.destination({ ...target, sync: false, maxLength: LOG_BUFFER_BYTES });
+}
+
 export function createLogger(opts: LoggerOptions): Logger {
-  const streams: pino.StreamEntry[] = [{ stream: pino.destination({ fd: 1, sync: false }) }];
+  const streams: pino.StreamEntry[] = [{ stream: destination({ fd: 1 }) }];
   if (opts.dir) {
     mkdirSync(opts.dir, { recursive: true });
     const file = join(opts.dir, `${opts.service}.log`);
     // A supervisor that already redirects stdout into this very file must not get every line twice.
-    if (!sameFile(1, file)) streams.push({ stream: pino.destination({ dest: file, sync: false, mkdir: true }) });
+    if (!sameFile(1, file)) streams.push({ stream: destination({ dest: file, mkdir: true }) });
   }
   const level = opts.level ?? 'info';
   return pino(

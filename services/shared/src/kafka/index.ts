@@ -179,7 +179,7 @@ export class EventProducer implements MessageSender {
 
   /**
    * Sends in order. A message that already carries a traceparent (an outbox row written during a
-   * request, or a DLQ copy) is published inside that context, so the publish span joins the trace
+   * request, or a DLQ copy) is published inside that context, so its producer span joins the trace
    * of the work that produced the event instead of the relay's own background trace.
    */
   async send(messages: OutgoingMessage[]): Promise<void> {
@@ -202,27 +202,18 @@ export class EventProducer implements MessageSender {
     }
   }
 
+  /**
+   * The kafkajs instrumentation opens one producer span per message (`send <topic>`, a child of
+   * the active context) and puts that span's context in the message headers, so the consumer's
+   * span continues it. A span of our own around the call would only repeat it.
+   */
   private async sendBatch(topic: string, batch: OutgoingMessage[]): Promise<void> {
-    const tracer = trace.getTracer('pynomaly');
     try {
       await this.connect();
-      await tracer.startActiveSpan(`${topic} publish`, { kind: SpanKind.PRODUCER }, async (span) => {
-        try {
-          span.setAttribute('messaging.system', 'kafka');
-          span.setAttribute('messaging.destination.name', topic);
-          span.setAttribute('messaging.batch.message_count', batch.length);
-          await this.producer.send({
-            topic,
-            acks: -1,
-            messages: batch.map((m) => ({ key: m.key, value: m.value, headers: m.headers ?? {} })),
-          });
-        } catch (err) {
-          span.recordException(err as Error);
-          span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
-          throw err;
-        } finally {
-          span.end();
-        }
+      await this.producer.send({
+        topic,
+        acks: -1,
+        messages: batch.map((m) => ({ key: m.key, value: m.value, headers: m.headers ?? {} })),
       });
       instruments().messagesProduced.add(batch.length, { topic, outcome: 'sent' });
     } catch (err) {

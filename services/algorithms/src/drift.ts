@@ -247,12 +247,16 @@ function anomalyRateDrift(profile: ReferenceProfile, scores: Float64Array, t: Dr
   return { reference: profile.anomalyRate, current, delta, drifted: Math.abs(delta) >= t.anomalyRateDelta };
 }
 
-/** A stored calibration usable at this level, or null (old profile, or a level beyond its tail). */
+/**
+ * A stored calibration usable at this level, or null: an old profile, a level beyond its stored
+ * tail, or a level finer than its draws resolve (below 1/(draws + 1) no draw count reaches it, and
+ * the per-feature test is better given the whole budget than a sum test that can never fire).
+ */
 function usableCalibration(profile: ReferenceProfile, alpha: number, windowRows: number): DriftCalibration | null {
   const c = profile.calibration;
   if (!c || (c.statistic !== 'cvm_sum' && c.statistic !== 'cvm_sum_2s')) return null;
   const tail = tailFor(c, windowRows).tail;
-  return tail.length > 0 && alpha <= tail.length / c.draws ? c : null;
+  return tail.length > 0 && alpha <= tail.length / c.draws && alpha * (c.draws + 1) >= 1 ? c : null;
 }
 
 /**

@@ -238,6 +238,23 @@ describe('calibrated compareToReference', () => {
     expect(r.datasetDrift).toBe(r.featureDrift);
   });
 
+  it('gives the per-feature test the whole budget when the rate is finer than the calibration resolves', () => {
+    const profile = buildReferenceProfile(normalRows(1000, 3, 5), zeros(1000), { calibration: false });
+    const tail = Array.from({ length: 200 }, (_, i) => 3 - i * 0.01);
+    const coarse: DriftCalibration = { statistic: 'cvm_sum', windowRows: 200, draws: 2000, seed: 7, tail };
+    const restored = JSON.parse(JSON.stringify({ ...profile, calibration: coarse })) as typeof profile;
+    // 0.001 / 4 of 2000 draws is half a draw: the sum test could never fire.
+    const fine = compareToReference(restored, normalRows(200, 3, 6), zeros(200), { falseAlarmRate: 0.001 });
+    expect(fine.calibration).toBe('analytic');
+    expect(fine.combined).toBeNull();
+    expect(fine.thresholds.featureAlpha).toBe(0.0005);
+    // 0.002 / 4 of 2000 draws is one draw: the largest.
+    const ok = compareToReference(restored, normalRows(200, 3, 6), zeros(200), { falseAlarmRate: 0.002 });
+    expect(ok.calibration).toBe('bootstrap');
+    expect(ok.combined!.threshold).toBe(tail[0]);
+    expect(ok.thresholds.featureAlpha).toBe(0.0005);
+  });
+
   it('still reads a profile stored with the earlier one-sample calibration (cvm_sum, one tail)', () => {
     const profile = buildReferenceProfile(normalRows(1500, 3, 12), zeros(1500), { calibration: false });
     // The shape earlier versions stored: 2000 draws, the top 10 % kept.

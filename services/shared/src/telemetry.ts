@@ -7,7 +7,7 @@
  * uncatalogued may reach the Collector, so the exporter is wrapped in a filter on the catalog.
  */
 import { register } from 'node:module';
-import { context, diag, DiagLogLevel, metrics, trace } from '@opentelemetry/api';
+import { context, createNoopMeter, diag, DiagLogLevel, metrics, trace, type MeterProvider } from '@opentelemetry/api';
 import { getRPCMetadata, RPCType, type ExportResult } from '@opentelemetry/core';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
@@ -87,6 +87,14 @@ export const INSTRUMENTATION_METRIC_ATTRIBUTES: Readonly<Record<string, readonly
  */
 export const DROPPED_INSTRUMENTATION_METRICS: readonly string[] = ['db.client.*', 'messaging.*', 'http.client.*'];
 
+/**
+ * For the instrumentations none of whose metrics are in the catalog (pg, kafkajs): a view that
+ * drops an instrument still hashes and processes every recording, on every query and message;
+ * instruments from a no-op meter cost nothing. The drop views stay for the HTTP instrumentation,
+ * whose server duration is kept and whose client duration is not.
+ */
+const NO_METRICS: MeterProvider = { getMeter: () => createNoopMeter() };
+
 let hookRegistered = false;
 
 export function startTelemetry(opts: TelemetryOptions): Telemetry {
@@ -117,6 +125,15 @@ export function startTelemetry(opts: TelemetryOptions): Telemetry {
   const metricExporter = new CatalogFilteringExporter(
     new OTLPMetricExporter({ url: opts.endpoint, temporalityPreference: AggregationTemporality.CUMULATIVE }),
   );
+  const http = new HttpInstrumentation({
+    // Scrapes and probes would drown the traces of real work.
+    ignoreIncomingRequestHook: (req) => /^\/(health|metrics|api\/metrics)/.test(req.url ?? ''),
+  });
+  // No fastify instrumentation: its span per hook and handler said nothing the server span does
+  // not, and cost a fifth of the API's tracing; recordHttpRoute names the route instead. Pool
+  // checkouts are not traced either (the query spans show the time spent).
+  const pg = new PgInstrumentation({ requireParentSpan: true, ignoreConnectSpans: true });
+  const kafkajs = new KafkaJsInstrumentation();
   const sdk = new NodeSDK({
     resource,
     views: [
@@ -140,20 +157,16 @@ export function startTelemetry(opts: TelemetryOptions): Telemetry {
       }),
     ],
     instrumentations: [
-      new HttpInstrumentation({
-        // Scrapes and probes would drown the traces of real work.
-        ignoreIncomingRequestHook: (req) => /^\/(health|metrics|api\/metrics)/.test(req.url ?? ''),
-      }),
-      // No fastify instrumentation: its span per hook and handler said nothing the server span
-      // does not, and cost a fifth of the API's tracing; recordHttpRoute names the route instead.
-      // Pool checkouts are not traced either (the query spans show the time spent).
-      new PgInstrumentation({ requireParentSpan: true, ignoreConnectSpans: true }),
-      new KafkaJsInstrumentation(),
+      http,
+      pg,
+      kafkajs,
       // Log sending: every pino record also goes to the Logs API (log-export.ts), with trace context.
       new PinoInstrumentation({ disableLogSending: false }),
     ],
   });
   sdk.start();
+  // After start, which hands every instrumentation the global meter provider.
+  for (const i of [pg, kafkajs]) i.setMeterProvider(NO_METRICS);
   let stopped: Promise<void> | undefined;
   return {
     enabled: true,

@@ -1,9 +1,12 @@
-import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
+import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { isTracingSuppressed } from '@opentelemetry/core';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Kafka } from 'kafkajs';
 import {
+  EventProducer,
   extractTraceContext,
   headerString,
   injectTraceHeaders,
@@ -306,5 +309,67 @@ describe('batches of one partition', () => {
     expect(outcome).toBe('one_by_one');
     expect(handled).toEqual(['1', '3']);
     expect(dlq.sent.map((m) => m.headers?.['dlq-origin-offset'])).toEqual(['2']);
+  });
+});
+
+describe('EventProducer.send', () => {
+  /** A kafkajs stand-in: records each produce request and the context it was made in. */
+  function fakeKafka() {
+    const requests: {
+      topic: string;
+      messages: { key: string; headers: Record<string, string> }[];
+      suppressed: boolean;
+    }[] = [];
+    const producer = {
+      events: { DISCONNECT: 'producer.disconnect' },
+      on() {},
+      connect: async () => {},
+      disconnect: async () => {},
+      send: async (r: { topic: string; messages: { key: string; headers: Record<string, string> }[] }) => {
+        requests.push({ ...r, suppressed: isTracingSuppressed(context.active()) });
+        return [];
+      },
+    };
+    return { kafka: { producer: () => producer } as unknown as Kafka, requests };
+  }
+
+  it('sends each run of one topic in one request, with a producer span per message continuing its own trace', async () => {
+    const { kafka, requests } = fakeKafka();
+    const producer = new EventProducer(kafka);
+    const parents = ['a', 'b'].map((name) => trace.getTracer('test').startSpan(name));
+    const carried = parents.map((p) => injectTraceHeaders({}, trace.setSpan(context.active(), p)));
+    await producer.send([
+      { topic: 't1', key: 'k1', value: '1', headers: carried[0] },
+      { topic: 't1', key: 'k2', value: '2', headers: carried[1] },
+      { topic: 't2', key: 'k3', value: '3' },
+    ]);
+    parents.forEach((p) => p.end());
+    expect(requests.map((r) => [r.topic, r.messages.map((m) => m.key)])).toEqual([
+      ['t1', ['k1', 'k2']],
+      ['t2', ['k3']],
+    ]);
+    // The kafkajs instrumentation, if installed, sees a suppressed context and adds nothing.
+    expect(requests.every((r) => r.suppressed)).toBe(true);
+    const sends = exporter.getFinishedSpans().filter((s) => s.kind === SpanKind.PRODUCER);
+    expect(sends.map((s) => s.name)).toEqual(['send t1', 'send t1', 'send t2']);
+    parents.forEach((p, i) => {
+      expect(sends[i]!.spanContext().traceId).toBe(p.spanContext().traceId);
+      expect(sends[i]!.parentSpanContext?.spanId).toBe(p.spanContext().spanId);
+      // The message carries its producer span's context, for the consumer to continue.
+      const next = trace.getSpanContext(extractTraceContext(requests[0]!.messages[i]!.headers))!;
+      expect(next.spanId).toBe(sends[i]!.spanContext().spanId);
+    });
+    expect(sends[0]!.attributes).toMatchObject({ 'messaging.system': 'kafka', 'messaging.destination.name': 't1' });
+  });
+
+  it('marks every span of a failed request as an error', async () => {
+    const { kafka } = fakeKafka();
+    const producer = new EventProducer(kafka);
+    (kafka.producer() as unknown as { send: () => Promise<never> }).send = async () => {
+      throw new Error('broker unavailable');
+    };
+    await expect(producer.send([{ topic: 't', key: 'k', value: 'v' }])).rejects.toThrow('broker unavailable');
+    const [span] = exporter.getFinishedSpans().filter((s) => s.kind === SpanKind.PRODUCER);
+    expect(span!.status).toMatchObject({ code: SpanStatusCode.ERROR, message: 'broker unavailable' });
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type pg from 'pg';
 import type { Logger } from '../src/logging.js';
+import type { OutgoingMessage } from '../src/kafka/index.js';
 import { isPermanentKafkaError, OutboxRelay } from '../src/outbox/relay.js';
 
 function kafkaError(name: string, retriable: boolean, cause?: unknown) {
@@ -33,7 +34,7 @@ function fakePool(rows: { id: number; topic: string }[]) {
       statements.push({ sql: sql.replace(/\s+/g, ' ').trim(), params });
       if (sql.includes('FOR UPDATE SKIP LOCKED'))
         return {
-          rows: rows.map((r) => ({ ...r, eventId: `e${r.id}`, key: 'k', value: '{}', headers: {}, attempts: 0 })),
+          rows: rows.map((r) => ({ ...r, eventId: `e${r.id}`, key: 'k', value: `v${r.id}`, headers: {}, attempts: 0 })),
         };
       return { rows: [] };
     },
@@ -47,29 +48,39 @@ describe('OutboxRelay.relayOnce', () => {
   const rows = [1, 2, 3, 4].map((id) => ({ id, topic: 't' }));
   const updates = (statements: { sql: string; params: unknown[] }[]) =>
     statements.filter((s) => s.sql.startsWith('UPDATE')).map((s) => [s.sql.split(' SET ')[1]!.split(' ')[0], s.params]);
+  /** A sender that records each call's values and fails a call holding `failOn`'s row with `error`. */
+  const sender = (failOn?: { value: string; error: () => Error }) => {
+    const calls: string[][] = [];
+    return {
+      calls,
+      send: async (ms: OutgoingMessage[]) => {
+        calls.push(ms.map((m) => String(m.value)));
+        if (failOn && ms.some((m) => m.value === failOn.value)) throw failOn.error();
+      },
+    };
+  };
 
-  it('marks every row Kafka took in one statement, in the transaction that claimed them', async () => {
+  it('sends the batch in one call and marks every row in one statement, in the claiming transaction', async () => {
     const { pool, statements } = fakePool(rows);
-    const sent: string[] = [];
-    const relay = new OutboxRelay({ pool, logger: silent, sender: { send: async (m) => void sent.push(m[0]!.key) } });
+    const s = sender();
+    const relay = new OutboxRelay({ pool, logger: silent, sender: s });
     expect(await relay.relayOnce()).toBe(4);
-    expect(sent).toHaveLength(4);
+    expect(s.calls).toEqual([['v1', 'v2', 'v3', 'v4']]);
     expect(updates(statements)).toEqual([['sent_at', [[1, 2, 3, 4]]]]);
-    expect(statements.map((s) => s.sql)[0]).toBe('BEGIN');
+    expect(statements.map((x) => x.sql)[0]).toBe('BEGIN');
     expect(statements.at(-1)!.sql).toBe('COMMIT');
   });
 
   it('on a transient failure keeps what was sent, records the failure on its row and stops the batch', async () => {
     const { pool, statements } = fakePool(rows);
-    let calls = 0;
-    const sender = {
-      send: async () => {
-        if (++calls === 3) throw Object.assign(new Error('broker gone'), { name: 'KafkaJSConnectionError' });
-      },
-    };
-    const relay = new OutboxRelay({ pool, logger: silent, sender });
+    const s = sender({
+      value: 'v3',
+      error: () => Object.assign(new Error('broker gone'), { name: 'KafkaJSConnectionError' }),
+    });
+    const relay = new OutboxRelay({ pool, logger: silent, sender: s });
     await expect(relay.relayOnce()).rejects.toThrow('broker gone');
-    expect(calls).toBe(3);
+    // The batch, then row by row up to the failing row.
+    expect(s.calls).toEqual([['v1', 'v2', 'v3', 'v4'], ['v1'], ['v2'], ['v3']]);
     expect(updates(statements)).toEqual([
       ['sent_at', [[1, 2]]],
       ['attempts', [[3], 'broker gone']],
@@ -79,17 +90,21 @@ describe('OutboxRelay.relayOnce', () => {
 
   it('sets aside a row Kafka refuses for good and goes on with the rest', async () => {
     const { pool, statements } = fakePool(rows);
-    let calls = 0;
-    const sender = {
-      send: async () => {
-        if (++calls === 2) throw kafkaError('KafkaJSProtocolError', false);
-      },
-    };
-    const relay = new OutboxRelay({ pool, logger: silent, sender });
+    const s = sender({ value: 'v2', error: () => kafkaError('KafkaJSProtocolError', false) });
+    const relay = new OutboxRelay({ pool, logger: silent, sender: s });
     expect(await relay.relayOnce()).toBe(3);
-    const u = updates(statements);
-    expect(u[0]![0]).toBe('dead_at');
-    expect(u[0]![1]).toEqual([[2], 'KafkaJSProtocolError']);
-    expect(u[1]).toEqual(['sent_at', [[1, 3, 4]]]);
+    expect(s.calls).toEqual([['v1', 'v2', 'v3', 'v4'], ['v1'], ['v2'], ['v3'], ['v4']]);
+    expect(updates(statements)).toEqual([
+      ['dead_at', [[2], 'KafkaJSProtocolError']],
+      ['sent_at', [[1, 3, 4]]],
+    ]);
+  });
+
+  it('does nothing but claim when nothing is pending', async () => {
+    const { pool, statements } = fakePool([]);
+    const s = sender();
+    expect(await new OutboxRelay({ pool, logger: silent, sender: s }).relayOnce()).toBe(0);
+    expect(s.calls).toEqual([]);
+    expect(updates(statements)).toEqual([]);
   });
 });

@@ -3,7 +3,17 @@
  * that commits only after its handler succeeded, retries with backoff and dead-letters what keeps
  * failing (with the reason and origin in headers, per docs/CONVENTIONS.md), and topic creation.
  */
-import { context, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Link } from '@opentelemetry/api';
+import {
+  context,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Context,
+  type Link,
+  type Span,
+} from '@opentelemetry/api';
+import { suppressTracing } from '@opentelemetry/core';
 import {
   Kafka,
   logLevel as KafkaLogLevel,
@@ -178,47 +188,68 @@ export class EventProducer implements MessageSender {
   }
 
   /**
-   * Sends in order. A message that already carries a traceparent (an outbox row written during a
-   * request, or a DLQ copy) is published inside that context, so its producer span joins the trace
-   * of the work that produced the event instead of the relay's own background trace.
+   * Sends in order, one produce request per run of messages to the same topic. Each message gets
+   * its own producer span (`send <topic>`, as the kafkajs instrumentation names it): a child of the
+   * trace context the message already carries (an outbox row written during a request, a DLQ
+   * copy), else of the active context, and its context goes into the message's headers so the
+   * consumer's span continues it. The kafkajs instrumentation would make its spans children of the
+   * one active context, so one request for many messages would tie them all to one trace; it is
+   * suppressed around the call instead, and a batch of outbox rows costs one round trip.
    */
   async send(messages: OutgoingMessage[]): Promise<void> {
     let i = 0;
     while (i < messages.length) {
-      const first = messages[i]!;
-      const traceparent = headerString(first.headers as IHeaders | undefined, 'traceparent');
+      const topic = messages[i]!.topic;
       let j = i + 1;
-      while (
-        j < messages.length &&
-        messages[j]!.topic === first.topic &&
-        headerString(messages[j]!.headers as IHeaders | undefined, 'traceparent') === traceparent
-      ) {
-        j++;
-      }
-      const batch = messages.slice(i, j);
-      const ctx = traceparent ? extractTraceContext(first.headers as IHeaders) : context.active();
-      await context.with(ctx, () => this.sendBatch(first.topic, batch));
+      while (j < messages.length && messages[j]!.topic === topic) j++;
+      await this.sendTopic(topic, messages.slice(i, j));
       i = j;
     }
   }
 
-  /**
-   * The kafkajs instrumentation opens one producer span per message (`send <topic>`, a child of
-   * the active context) and puts that span's context in the message headers, so the consumer's
-   * span continues it. A span of our own around the call would only repeat it.
-   */
-  private async sendBatch(topic: string, batch: OutgoingMessage[]): Promise<void> {
+  private async sendTopic(topic: string, batch: OutgoingMessage[]): Promise<void> {
+    const tracer = trace.getTracer('pynomaly');
+    const spans: Span[] = [];
     try {
       await this.connect();
-      await this.producer.send({
-        topic,
-        acks: -1,
-        messages: batch.map((m) => ({ key: m.key, value: m.value, headers: m.headers ?? {} })),
+      const records = batch.map((m) => {
+        const parent = headerString(m.headers as IHeaders | undefined, 'traceparent')
+          ? extractTraceContext(m.headers as IHeaders)
+          : context.active();
+        const span = tracer.startSpan(
+          `send ${topic}`,
+          {
+            kind: SpanKind.PRODUCER,
+            attributes: {
+              'messaging.system': 'kafka',
+              'messaging.destination.name': topic,
+              'messaging.operation.name': 'send',
+              'messaging.operation.type': 'send',
+              'messaging.kafka.message.key': m.key,
+            },
+          },
+          parent,
+        );
+        spans.push(span);
+        const headers = injectTraceHeaders(
+          { ...(m.headers ?? {}) } as Record<string, string>,
+          trace.setSpan(parent, span),
+        );
+        return { key: m.key, value: m.value, headers };
       });
+      await context.with(suppressTracing(context.active()), () =>
+        this.producer.send({ topic, acks: -1, messages: records }),
+      );
       instruments().messagesProduced.add(batch.length, { topic, outcome: 'sent' });
     } catch (err) {
+      for (const span of spans) {
+        span.recordException(err as Error);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+      }
       instruments().messagesProduced.add(batch.length, { topic, outcome: 'failed' });
       throw err;
+    } finally {
+      for (const span of spans) span.end();
     }
   }
 

@@ -15,10 +15,11 @@ import {
   markOutboxFailed,
   markOutboxSent,
   type OutboxMessage,
+  type OutboxRow,
 } from '../db/repository.js';
 import { withTransaction, type Queryable } from '../db/pool.js';
 import type { Envelope } from '../events/index.js';
-import { eventHeaders, type MessageSender } from '../kafka/index.js';
+import { eventHeaders, type MessageSender, type OutgoingMessage } from '../kafka/index.js';
 
 export interface RelayOptions {
   pool: pg.Pool;
@@ -39,6 +40,16 @@ export function outboxMessage(topic: string, event: Envelope): OutboxMessage {
     value: JSON.stringify(event),
     headers: eventHeaders(event),
   };
+}
+
+function countBy<T>(items: readonly T[], key: (item: T) => string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const item of items) out.set(key(item), (out.get(key(item)) ?? 0) + 1);
+  return out;
+}
+
+function toMessage(r: OutboxRow): OutgoingMessage {
+  return { topic: r.topic, key: r.key, value: r.value, headers: r.headers };
 }
 
 export async function enqueueEvent(q: Queryable, topic: string, event: Envelope): Promise<void> {
@@ -78,45 +89,63 @@ export class OutboxRelay {
   }
 
   /**
-   * Publishes up to one batch, row by row in id order, and returns how many were sent. A row Kafka
-   * refuses for good (a non-retriable broker error such as "message too large") is set aside as
-   * dead; a transient failure is recorded on its row and ends the batch, so order is kept and the
-   * caller retries later. Outcomes are committed before a failure is rethrown.
+   * Publishes up to one batch in id order and returns how many rows were sent. The batch goes out
+   * in one send (one produce request per topic); if that fails, row by row, to tell a row Kafka
+   * refuses for good (a non-retriable broker error such as "message too large", set aside as
+   * dead) from a transient failure (recorded on its row; it ends the batch, so order is kept and
+   * the caller retries later). A row the failed batch send had already written is written again
+   * (delivery is at-least-once). Outcomes are committed before a failure is rethrown.
    */
   async relayOnce(): Promise<number> {
     const outcome = await withTransaction(this.o.pool, async (client) => {
       const rows = await claimOutbox(client, this.batchSize);
-      // Rows Kafka took are marked in one statement when the batch ends (same transaction, so
-      // the same at-least-once guarantee as marking each row as it goes, one round trip instead of n).
-      const sentIds: number[] = [];
-      const markSent = async () => {
-        if (sentIds.length > 0) await markOutboxSent(client, sentIds);
-      };
-      for (const r of rows) {
-        try {
-          await this.o.sender.send([{ topic: r.topic, key: r.key, value: r.value, headers: r.headers }]);
-        } catch (err) {
-          instruments().outboxRelayed.add(1, { topic: r.topic, outcome: 'failed' });
-          if (isPermanentKafkaError(err)) {
-            await markOutboxDead(client, [r.id], (err as Error).message);
-            this.o.logger.error(
-              { err, eventId: r.eventId, topic: r.topic },
-              'Kafka refused an outbox event for good; set aside',
-            );
-            continue;
-          }
-          await markSent();
-          await markOutboxFailed(client, [r.id], (err as Error).message);
-          return { sent: sentIds.length, error: err as Error };
-        }
-        sentIds.push(r.id);
-        instruments().outboxRelayed.add(1, { topic: r.topic, outcome: 'sent' });
+      if (rows.length === 0) return { sent: 0 };
+      try {
+        await this.o.sender.send(rows.map(toMessage));
+        await markOutboxSent(
+          client,
+          rows.map((r) => r.id),
+        );
+        for (const [topic, n] of countBy(rows, (r) => r.topic))
+          instruments().outboxRelayed.add(n, { topic, outcome: 'sent' });
+        return { sent: rows.length };
+      } catch {
+        return this.rowByRow(client, rows);
       }
-      await markSent();
-      return { sent: sentIds.length };
     });
     if (outcome.error) throw outcome.error;
     return outcome.sent;
+  }
+
+  private async rowByRow(client: Queryable, rows: OutboxRow[]): Promise<{ sent: number; error?: Error }> {
+    // Rows Kafka took are marked in one statement when the batch ends (same transaction, so the
+    // same at-least-once guarantee as marking each row as it goes, one round trip instead of n).
+    const sentIds: number[] = [];
+    const markSent = async () => {
+      if (sentIds.length > 0) await markOutboxSent(client, sentIds);
+    };
+    for (const r of rows) {
+      try {
+        await this.o.sender.send([toMessage(r)]);
+      } catch (err) {
+        instruments().outboxRelayed.add(1, { topic: r.topic, outcome: 'failed' });
+        if (isPermanentKafkaError(err)) {
+          await markOutboxDead(client, [r.id], (err as Error).message);
+          this.o.logger.error(
+            { err, eventId: r.eventId, topic: r.topic },
+            'Kafka refused an outbox event for good; set aside',
+          );
+          continue;
+        }
+        await markSent();
+        await markOutboxFailed(client, [r.id], (err as Error).message);
+        return { sent: sentIds.length, error: err as Error };
+      }
+      sentIds.push(r.id);
+      instruments().outboxRelayed.add(1, { topic: r.topic, outcome: 'sent' });
+    }
+    await markSent();
+    return { sent: sentIds.length };
   }
 
   /** Wakes the loop now (called after a commit that enqueued events). */

@@ -108,3 +108,56 @@ describe('OutboxRelay.relayOnce', () => {
     expect(updates(statements)).toEqual([]);
   });
 });
+
+describe('OutboxRelay linger', () => {
+  /** A pool whose claim hands out (and removes) the rows committed so far. */
+  function committingPool() {
+    const pending: { id: number; topic: string }[] = [];
+    const client = {
+      on() {},
+      off() {},
+      release() {},
+      async query(sql: string) {
+        if (!sql.includes('FOR UPDATE SKIP LOCKED')) return { rows: [] };
+        const rows = pending
+          .splice(0)
+          .map((r) => ({ ...r, eventId: `e${r.id}`, key: 'k', value: `v${r.id}`, headers: {}, attempts: 0 }));
+        return { rows };
+      },
+    };
+    return { pool: { connect: async () => client } as unknown as pg.Pool, pending };
+  }
+  const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it('lets commits that follow a wake-up within the linger share one pass', async () => {
+    const { pool, pending } = committingPool();
+    const calls: string[][] = [];
+    const sender = { send: async (ms: OutgoingMessage[]) => void calls.push(ms.map((m) => String(m.value))) };
+    const relay = new OutboxRelay({ pool, logger: silent, sender, idleIntervalMs: 60_000, lingerMs: 50 });
+    relay.start();
+    await tick(20); // the first pass found nothing and waits
+    pending.push({ id: 1, topic: 't' });
+    relay.notify();
+    await tick(10);
+    pending.push({ id: 2, topic: 't' });
+    relay.notify(); // during the linger: nothing more to wake
+    await tick(150);
+    await relay.stop();
+    expect(calls).toEqual([['v1', 'v2']]);
+  });
+
+  it('without a linger, a wake-up claims at once', async () => {
+    const { pool, pending } = committingPool();
+    const calls: string[][] = [];
+    const sender = { send: async (ms: OutgoingMessage[]) => void calls.push(ms.map((m) => String(m.value))) };
+    const relay = new OutboxRelay({ pool, logger: silent, sender, idleIntervalMs: 60_000, lingerMs: 0 });
+    relay.start();
+    await tick(20);
+    pending.push({ id: 1, topic: 't' });
+    relay.notify();
+    await tick(30);
+    pending.push({ id: 2, topic: 't' });
+    await relay.stop(); // its last pass flushes what is pending
+    expect(calls).toEqual([['v1'], ['v2']]);
+  });
+});

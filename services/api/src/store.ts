@@ -53,6 +53,8 @@ export interface ApiStore {
   /** queued|running → cancelled; undefined when unknown or already finished. */
   cancelJob(id: string): Promise<Job | undefined>;
   latestModel(detectorId: string): Promise<ModelRecord | undefined>;
+  /** A detector and its latest model with its body (one lookup round trip): what scoring needs. */
+  detectorForScoring(id: string): Promise<{ detector: Detector; model: ModelRecord | undefined } | undefined>;
   /** Id, version and threshold of each detector's latest model, without bodies (for listings). */
   latestModelSummaries(detectorIds: readonly string[]): Promise<Map<string, ModelSummary>>;
   /** Queues detections.scored for the drift worker. */
@@ -173,15 +175,28 @@ export class PgStore implements ApiStore {
   }
   async latestModel(detectorId: string): Promise<ModelRecord | undefined> {
     const ref = await repo.getLatestModelRef(this.pool, detectorId);
-    if (!ref) return undefined;
-    const cached = this.models.get(ref.id);
-    if (cached) return cached;
-    let load = this.loading.get(ref.id);
+    return ref ? this.modelById(ref.id) : undefined;
+  }
+
+  async detectorForScoring(id: string): Promise<{ detector: Detector; model: ModelRecord | undefined } | undefined> {
+    const found = await repo.getDetectorWithLatestModelId(this.pool, id);
+    if (!found) return undefined;
+    return {
+      detector: found.detector,
+      model: found.latestModelId ? await this.modelById(found.latestModelId) : undefined,
+    };
+  }
+
+  /** A model body from the cache, else loaded once however many requests ask for it at a time. */
+  private modelById(id: string): Promise<ModelRecord | undefined> {
+    const cached = this.models.get(id);
+    if (cached) return Promise.resolve(cached);
+    let load = this.loading.get(id);
     if (!load) {
-      load = this.loadQueue.then(() => this.loadModel(ref.id));
+      load = this.loadQueue.then(() => this.loadModel(id));
       this.loadQueue = load.catch(() => undefined);
-      this.loading.set(ref.id, load);
-      void load.finally(() => this.loading.delete(ref.id)).catch(() => undefined);
+      this.loading.set(id, load);
+      void load.finally(() => this.loading.delete(id)).catch(() => undefined);
     }
     return load;
   }

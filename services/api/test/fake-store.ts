@@ -102,6 +102,10 @@ export class FakeStore implements ApiStore {
       .filter((m) => m.detectorId === detectorId)
       .sort((a, b) => b.version - a.version)[0];
   }
+  async detectorForScoring(id: string) {
+    const detector = await this.getDetector(id);
+    return detector ? { detector, model: await this.latestModel(id) } : undefined;
+  }
   /** Counts body loads, so tests can assert that listings never load a model body. */
   modelBodyLoads = 0;
   async latestModelSummaries(detectorIds: readonly string[]) {

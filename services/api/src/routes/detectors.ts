@@ -184,8 +184,9 @@ export const detectorRoutes: FastifyPluginAsyncZod<DetectorRouteOptions> = async
       },
     },
     async (request) => {
-      const d = await detectorOr404(request.params.id);
-      const model = await store.latestModel(d.id);
+      const found = await store.detectorForScoring(request.params.id);
+      if (!found) throw notFound('detector', request.params.id);
+      const { detector: d, model } = found;
       if (!model) {
         throw new ApiError(
           409,

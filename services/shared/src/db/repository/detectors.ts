@@ -30,6 +30,26 @@ export async function getDetector(q: Queryable, id: string): Promise<Detector | 
   return r.rows[0];
 }
 
+/**
+ * A detector and the id of its latest model, in one round trip: what scoring a request needs
+ * before it can use a cached model body.
+ */
+export async function getDetectorWithLatestModelId(
+  q: Queryable,
+  id: string,
+): Promise<{ detector: Detector; latestModelId: string | null } | undefined> {
+  const r = await q.query<Detector & { latestModelId: string | null }>(
+    `SELECT ${detectorCols}, (SELECT m.id FROM models m WHERE m.detector_id = detectors.id
+       ORDER BY m.version DESC LIMIT 1) AS "latestModelId"
+     FROM detectors WHERE id = $1`,
+    [id],
+  );
+  const row = r.rows[0];
+  if (!row) return undefined;
+  const { latestModelId, ...detector } = row;
+  return { detector, latestModelId };
+}
+
 export async function listDetectors(q: Queryable, limit = 100): Promise<Detector[]> {
   const r = await q.query<Detector>(`SELECT ${detectorCols} FROM detectors ORDER BY created_at DESC LIMIT $1`, [limit]);
   return r.rows;

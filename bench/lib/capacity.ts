@@ -76,7 +76,7 @@ export function capacityModel(r: Report): string | undefined {
   const lines = [
     CAPACITY_BEGIN,
     '',
-    `Measured on ${r.date.slice(0, 10)} (\`npm run bench${r.mode === 'quick' ? ' -- --quick' : ''}\`, ${r.machine.cores} cores shared with the whole stack):`,
+    `Measured on ${r.date.slice(0, 10)} (\`npm run bench${r.mode === 'quick' ? ' -- --quick' : ''}\`, ${r.machine.cores} cores (${r.machine.cpuModel}) shared with the whole stack; figures differ between CPUs, so compare runs on one machine):`,
     '',
     '| input | measured | figure |',
     '|---|---|---|',

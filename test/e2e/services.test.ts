@@ -226,19 +226,20 @@ describe('services on the live stack', () => {
 
     // One trace runs from the API's request through Kafka into the training worker and Postgres.
     const traceId = completed.headers.traceparent!.split('-')[1]!;
+    // The worker exports its spans in batches as they end: its queries' spans can reach the
+    // backend before the `train` span that encloses them, so wait for the spans themselves.
+    const expected = ['pynomaly-api: POST /api/v1/detectors/:id/train', 'pynomaly-training-worker: train'];
     const spans = await eventually(
       'the training trace in the trace backend',
       async () => {
         const list = await traceSpans(e.traceBackend.query, traceId);
-        const services = new Set(list.map((s) => s.service));
-        return services.has('pynomaly-api') && services.has('pynomaly-training-worker') ? list : undefined;
+        const have = new Set(list.map((s) => `${s.service}: ${s.name}`));
+        return expected.every((n) => have.has(n)) ? list : undefined;
       },
       60_000,
     );
     const names = spans.map((s) => `${s.service}: ${s.name}`);
-    expect(names).toEqual(
-      expect.arrayContaining(['pynomaly-api: POST /api/v1/detectors/:id/train', 'pynomaly-training-worker: train']),
-    );
+    expect(names).toEqual(expect.arrayContaining(expected));
     expect(names.some((n) => n.startsWith('pynomaly-training-worker: pg.query'))).toBe(true);
   });
 

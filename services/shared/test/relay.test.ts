@@ -23,23 +23,39 @@ describe('isPermanentKafkaError', () => {
   });
 });
 
-/** A pool of one fake client that records statements and answers the claim with `rows`. */
+/**
+ * A pool of one fake client that records statements; a claim hands out (and removes) the rows
+ * committed so far: `rows` at first, then whatever a test pushes to `pending`.
+ */
 function fakePool(rows: { id: number; topic: string }[]) {
   const statements: { sql: string; params: unknown[] }[] = [];
+  const pending = [...rows];
   const client = {
     on() {},
     off() {},
     release() {},
     async query(sql: string, params: unknown[] = []) {
       statements.push({ sql: sql.replace(/\s+/g, ' ').trim(), params });
-      if (sql.includes('FOR UPDATE SKIP LOCKED'))
-        return {
-          rows: rows.map((r) => ({ ...r, eventId: `e${r.id}`, key: 'k', value: `v${r.id}`, headers: {}, attempts: 0 })),
-        };
-      return { rows: [] };
+      if (!sql.includes('FOR UPDATE SKIP LOCKED')) return { rows: [] };
+      const claimed = pending
+        .splice(0)
+        .map((r) => ({ ...r, eventId: `e${r.id}`, key: 'k', value: `v${r.id}`, headers: {}, attempts: 0 }));
+      return { rows: claimed };
     },
   };
-  return { pool: { connect: async () => client } as unknown as pg.Pool, statements };
+  return { pool: { connect: async () => client } as unknown as pg.Pool, statements, pending };
+}
+
+/** A sender that records each call's values and fails a call holding `failOn`'s row with `error`. */
+function sender(failOn?: { value: string; error: () => Error }) {
+  const calls: string[][] = [];
+  return {
+    calls,
+    send: async (ms: OutgoingMessage[]) => {
+      calls.push(ms.map((m) => String(m.value)));
+      if (failOn && ms.some((m) => m.value === failOn.value)) throw failOn.error();
+    },
+  };
 }
 
 const silent = { info() {}, warn() {}, error() {} } as unknown as Logger;
@@ -48,18 +64,6 @@ describe('OutboxRelay.relayOnce', () => {
   const rows = [1, 2, 3, 4].map((id) => ({ id, topic: 't' }));
   const updates = (statements: { sql: string; params: unknown[] }[]) =>
     statements.filter((s) => s.sql.startsWith('UPDATE')).map((s) => [s.sql.split(' SET ')[1]!.split(' ')[0], s.params]);
-  /** A sender that records each call's values and fails a call holding `failOn`'s row with `error`. */
-  const sender = (failOn?: { value: string; error: () => Error }) => {
-    const calls: string[][] = [];
-    return {
-      calls,
-      send: async (ms: OutgoingMessage[]) => {
-        calls.push(ms.map((m) => String(m.value)));
-        if (failOn && ms.some((m) => m.value === failOn.value)) throw failOn.error();
-      },
-    };
-  };
-
   it('sends the batch in one call and marks every row in one statement, in the claiming transaction', async () => {
     const { pool, statements } = fakePool(rows);
     const s = sender();
@@ -110,30 +114,12 @@ describe('OutboxRelay.relayOnce', () => {
 });
 
 describe('OutboxRelay linger', () => {
-  /** A pool whose claim hands out (and removes) the rows committed so far. */
-  function committingPool() {
-    const pending: { id: number; topic: string }[] = [];
-    const client = {
-      on() {},
-      off() {},
-      release() {},
-      async query(sql: string) {
-        if (!sql.includes('FOR UPDATE SKIP LOCKED')) return { rows: [] };
-        const rows = pending
-          .splice(0)
-          .map((r) => ({ ...r, eventId: `e${r.id}`, key: 'k', value: `v${r.id}`, headers: {}, attempts: 0 }));
-        return { rows };
-      },
-    };
-    return { pool: { connect: async () => client } as unknown as pg.Pool, pending };
-  }
   const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
   it('lets commits that follow a wake-up within the linger share one pass', async () => {
-    const { pool, pending } = committingPool();
-    const calls: string[][] = [];
-    const sender = { send: async (ms: OutgoingMessage[]) => void calls.push(ms.map((m) => String(m.value))) };
-    const relay = new OutboxRelay({ pool, logger: silent, sender, idleIntervalMs: 60_000, lingerMs: 50 });
+    const { pool, pending } = fakePool([]);
+    const s = sender();
+    const relay = new OutboxRelay({ pool, logger: silent, sender: s, idleIntervalMs: 60_000, lingerMs: 50 });
     relay.start();
     await tick(20); // the first pass found nothing and waits
     pending.push({ id: 1, topic: 't' });
@@ -143,14 +129,13 @@ describe('OutboxRelay linger', () => {
     relay.notify(); // during the linger: nothing more to wake
     await tick(150);
     await relay.stop();
-    expect(calls).toEqual([['v1', 'v2']]);
+    expect(s.calls).toEqual([['v1', 'v2']]);
   });
 
   it('without a linger, a wake-up claims at once', async () => {
-    const { pool, pending } = committingPool();
-    const calls: string[][] = [];
-    const sender = { send: async (ms: OutgoingMessage[]) => void calls.push(ms.map((m) => String(m.value))) };
-    const relay = new OutboxRelay({ pool, logger: silent, sender, idleIntervalMs: 60_000, lingerMs: 0 });
+    const { pool, pending } = fakePool([]);
+    const s = sender();
+    const relay = new OutboxRelay({ pool, logger: silent, sender: s, idleIntervalMs: 60_000, lingerMs: 0 });
     relay.start();
     await tick(20);
     pending.push({ id: 1, topic: 't' });
@@ -158,6 +143,6 @@ describe('OutboxRelay linger', () => {
     await tick(30);
     pending.push({ id: 2, topic: 't' });
     await relay.stop(); // its last pass flushes what is pending
-    expect(calls).toEqual([['v1'], ['v2']]);
+    expect(s.calls).toEqual([['v1'], ['v2']]);
   });
 });

@@ -49,10 +49,8 @@ export interface ApiStore {
   /** Records a queued job and its training.requested event atomically. */
   requestTraining(detector: Detector): Promise<Job>;
   getJob(id: string): Promise<Job | undefined>;
-  /** The latest model with its body, to score with. */
   /** queued|running → cancelled; undefined when unknown or already finished. */
   cancelJob(id: string): Promise<Job | undefined>;
-  latestModel(detectorId: string): Promise<ModelRecord | undefined>;
   /** A detector and its latest model with its body (one lookup round trip): what scoring needs. */
   detectorForScoring(id: string): Promise<{ detector: Detector; model: ModelRecord | undefined } | undefined>;
   /** Id, version and threshold of each detector's latest model, without bodies (for listings). */
@@ -173,11 +171,6 @@ export class PgStore implements ApiStore {
   cancelJob(id: string) {
     return repo.cancelJob(this.pool, id);
   }
-  async latestModel(detectorId: string): Promise<ModelRecord | undefined> {
-    const ref = await repo.getLatestModelRef(this.pool, detectorId);
-    return ref ? this.modelById(ref.id) : undefined;
-  }
-
   async detectorForScoring(id: string): Promise<{ detector: Detector; model: ModelRecord | undefined } | undefined> {
     const found = await repo.getDetectorWithLatestModelId(this.pool, id);
     if (!found) return undefined;

@@ -44,9 +44,9 @@ describe('PgStore model reads', () => {
     const reads: string[] = [];
     const query = async (sql: string, params: unknown[]) => {
       const arg = params[0] as string;
-      if (sql.includes('ORDER BY version DESC LIMIT 1')) {
+      if (sql.includes('"latestModelId"')) {
         const id = Object.keys(models).find((k) => models[k]!.detectorId === arg);
-        return { rows: id ? [{ id, version: 1 }] : [] };
+        return { rows: [{ id: arg, latestModelId: id ?? null }] };
       }
       if (sql.includes('octet_length')) return { rows: models[arg] ? [{ bytes: models[arg].storedBytes }] : [] };
       reads.push(arg);
@@ -56,11 +56,12 @@ describe('PgStore model reads', () => {
     return { pool: { query } as unknown as Pool, reads };
   }
   const topics = {} as Topics;
+  const latestModel = async (store: PgStore, detectorId: string) => (await store.detectorForScoring(detectorId))?.model;
 
   it('refuses a model larger than API_MODEL_MAX_BYTES without reading its body', async () => {
     const { pool, reads } = fakePool({ m1: { detectorId: 'd1', storedBytes: 2000 } });
     const store = new PgStore(pool, topics, () => {}, { cacheBytes: 1e9, maxStoredBytes: 1000 });
-    await expect(store.latestModel('d1')).rejects.toMatchObject({
+    await expect(latestModel(store, 'd1')).rejects.toMatchObject({
       statusCode: 422,
       code: 'model_too_large',
       message: expect.stringMatching(/2000 bytes of JSON, more than the 1000 bytes .*API_MODEL_MAX_BYTES/),
@@ -71,9 +72,9 @@ describe('PgStore model reads', () => {
   it('reads an uncached model once for concurrent requests, then serves it from the cache', async () => {
     const { pool, reads } = fakePool({ m1: { detectorId: 'd1', storedBytes: 100 } });
     const store = new PgStore(pool, topics, () => {}, { cacheBytes: 1e6, maxStoredBytes: 1000 });
-    const got = await Promise.all(Array.from({ length: 5 }, () => store.latestModel('d1')));
+    const got = await Promise.all(Array.from({ length: 5 }, () => latestModel(store, 'd1')));
     expect(got.every((m) => m?.id === 'm1')).toBe(true);
-    await store.latestModel('d1');
+    await latestModel(store, 'd1');
     expect(reads).toEqual(['m1']);
   });
 
@@ -84,9 +85,9 @@ describe('PgStore model reads', () => {
     });
     // Room for one model of 100 stored bytes (400 estimated heap bytes), not two.
     const store = new PgStore(pool, topics, () => {}, { cacheBytes: 700, maxStoredBytes: 1000 });
-    await store.latestModel('d1');
-    await store.latestModel('d2');
-    await store.latestModel('d1');
+    await latestModel(store, 'd1');
+    await latestModel(store, 'd2');
+    await latestModel(store, 'd1');
     expect(reads).toEqual(['m1', 'm2', 'm1']);
   });
 });

@@ -398,9 +398,11 @@ const traceBackend: Component = {
 
 /**
  * Zipkin, the second trace backend (Lens UI at its root). In-memory storage with a bounded span
- * count: it is the place to look at recent traces; Jaeger keeps them for the query API.
+ * count: it is the place to look at recent traces; Jaeger keeps them for the query API. The bound
+ * must fit the heap: our spans (SQL text, a dozen attributes) take a few KiB each in Zipkin's
+ * store, and 200,000 of them ran a 384 MiB heap out of memory under a few minutes of load.
  */
-export const ZIPKIN_MAX_SPANS = 200_000;
+export const ZIPKIN_MAX_SPANS = 50_000;
 
 const zipkin: Component = {
   name: 'zipkin',

@@ -22,7 +22,6 @@ import {
 import {
   DEFAULT_API_LIMITS,
   DEFAULT_TRAINING_BUDGET,
-  recordHttpRoute,
   type ApiLimits,
   type Logger,
   type ScrapeMetrics,
@@ -31,6 +30,7 @@ import {
 import { installErrorHandler, schemaErrorFormatter } from './errors.js';
 import { installJsonBodyParser } from './json-body.js';
 import { registerAuth, type AuthOptions, type RouteScope } from './plugins/auth.js';
+import { inRequestContext, installServerSpans } from './plugins/server-spans.js';
 import { alertRoutes } from './routes/alerts.js';
 import { datasetRoutes } from './routes/datasets.js';
 import { detectorRoutes } from './routes/detectors.js';
@@ -88,8 +88,8 @@ function trustProxyOption(v: AppDeps['trustProxy']): {
   return { trustProxy: v };
 }
 
-/** Probes and scrapes: logged no more than they are traced. */
-const UNLOGGED_PATHS = /^\/(health|metrics|api\/metrics)/;
+/** Probes and scrapes: neither traced nor logged; they would drown the record of real work. */
+const UNOBSERVED_PATHS = /^\/(health|metrics|api\/metrics)/;
 
 /**
  * One line per request, when it completes, with what fastify's "incoming request" line carried
@@ -103,8 +103,12 @@ class AccessLog extends LogController {
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
     if (this.isLogDisabled(request)) return;
     const fields = { req: request, res: reply, responseTime: reply.elapsedTime };
-    if (error) reply.log.error({ ...fields, err: error }, 'request errored');
-    else reply.log.info(fields, 'request completed');
+    // Written when the response finishes, outside the request's context: the line still carries
+    // the server span's trace and span ids.
+    inRequestContext(request, () => {
+      if (error) reply.log.error({ ...fields, err: error }, 'request errored');
+      else reply.log.info(fields, 'request completed');
+    });
   }
 }
 
@@ -114,18 +118,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ...(deps.logger ? { loggerInstance: deps.logger as FastifyBaseLogger } : { logger: false }),
     bodyLimit: limits.bodyBytes,
     requestIdHeader: 'x-request-id',
-    logController: new AccessLog({ disableRequestLogging: (req) => UNLOGGED_PATHS.test(req.url) }),
+    logController: new AccessLog({ disableRequestLogging: (req) => UNOBSERVED_PATHS.test(req.url) }),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     schemaErrorFormatter,
     ...trustProxyOption(deps.trustProxy),
   }).withTypeProvider<ZodTypeProvider>();
 
-  // First hook of every request: the server span and its duration metric get the route.
-  app.addHook('onRequest', (request, _reply, done) => {
-    recordHttpRoute(request.routeOptions.url);
-    done();
-  });
+  // First hooks of every request: everything after them runs inside the request's server span.
+  installServerSpans(app, { untraced: UNOBSERVED_PATHS });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   // text/plain would otherwise reach JSON routes as a string; only JSON and multipart are accepted.

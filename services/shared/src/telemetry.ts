@@ -1,17 +1,16 @@
 /**
- * OpenTelemetry bootstrap. Must run before fastify, pg and kafkajs are imported (entry points
+ * OpenTelemetry bootstrap. Must run before pg, kafkajs and pino are imported (entry points
  * start telemetry, then import the app dynamically) so the instrumentations can patch them.
  *
  * Only catalog metrics leave the process: the instrumentations also create instruments of their
- * own (db.client.*, messaging.*, http.client.*), and "one metric, one path" means nothing
+ * own (db.client.*, messaging.*), and "one metric, one path" means nothing
  * uncatalogued may reach the Collector, so the exporter is wrapped in a filter on the catalog.
  */
 import { register } from 'node:module';
-import { context, createNoopMeter, diag, DiagLogLevel, metrics, trace, type MeterProvider } from '@opentelemetry/api';
-import { getRPCMetadata, RPCType, type ExportResult } from '@opentelemetry/core';
+import { createNoopMeter, diag, DiagLogLevel, metrics, trace, type MeterProvider } from '@opentelemetry/api';
+import type { ExportResult } from '@opentelemetry/core';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
-import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { KafkaJsInstrumentation } from '@opentelemetry/instrumentation-kafkajs';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
@@ -72,26 +71,16 @@ export class CatalogFilteringExporter implements PushMetricExporter {
 }
 
 /**
- * The OTel attributes kept on the instrumentation-emitted catalog metric: the ones whose Prometheus
- * translation is the catalog's label list. Everything else the instrumentation adds (url.scheme,
- * network.protocol.version, server.*) would only multiply series.
- */
-export const INSTRUMENTATION_METRIC_ATTRIBUTES: Readonly<Record<string, readonly string[]>> = {
-  'http.server.request.duration': ['http.request.method', 'http.response.status_code', 'http.route'],
-};
-
-/**
  * Instruments the instrumentations create that the catalog does not hold (pool and query
- * durations, Kafka client counters, outgoing HTTP). The exporter would drop them anyway; a drop
- * view with no attributes spares the per-call aggregation and attribute hashing on the hot path.
+ * durations, Kafka client counters). The exporter would drop them anyway; a drop view with no
+ * attributes spares the aggregation should one of them be recorded through the global meter.
  */
-export const DROPPED_INSTRUMENTATION_METRICS: readonly string[] = ['db.client.*', 'messaging.*', 'http.client.*'];
+export const DROPPED_INSTRUMENTATION_METRICS: readonly string[] = ['db.client.*', 'messaging.*'];
 
 /**
- * For the instrumentations none of whose metrics are in the catalog (pg, kafkajs): a view that
- * drops an instrument still hashes and processes every recording, on every query and message;
- * instruments from a no-op meter cost nothing. The drop views stay for the HTTP instrumentation,
- * whose server duration is kept and whose client duration is not.
+ * None of the instrumentations' metrics are in the catalog: a view that drops an instrument still
+ * hashes and processes every recording, on every query and message; instruments from a no-op
+ * meter cost nothing.
  */
 const NO_METRICS: MeterProvider = { getMeter: () => createNoopMeter() };
 
@@ -125,22 +114,15 @@ export function startTelemetry(opts: TelemetryOptions): Telemetry {
   const metricExporter = new CatalogFilteringExporter(
     new OTLPMetricExporter({ url: opts.endpoint, temporalityPreference: AggregationTemporality.CUMULATIVE }),
   );
-  const http = new HttpInstrumentation({
-    // Scrapes and probes would drown the traces of real work.
-    ignoreIncomingRequestHook: (req) => /^\/(health|metrics|api\/metrics)/.test(req.url ?? ''),
-  });
-  // No fastify instrumentation: its span per hook and handler said nothing the server span does
-  // not, and cost a fifth of the API's tracing; recordHttpRoute names the route instead. Pool
+  // No HTTP or fastify instrumentation: the API opens its server spans from fastify's hooks
+  // (services/api/src/plugins/server-spans.ts), which know the route and cost a fraction of
+  // patching every server; the workers serve only scrapes and probes, which are not traced. Pool
   // checkouts are not traced either (the query spans show the time spent).
   const pg = new PgInstrumentation({ requireParentSpan: true, ignoreConnectSpans: true });
   const kafkajs = new KafkaJsInstrumentation();
   const sdk = new NodeSDK({
     resource,
     views: [
-      ...Object.entries(INSTRUMENTATION_METRIC_ATTRIBUTES).map(([instrumentName, keys]) => ({
-        instrumentName,
-        attributesProcessors: [createAllowListAttributesProcessor([...keys])],
-      })),
       ...DROPPED_INSTRUMENTATION_METRICS.map((instrumentName) => ({
         instrumentName,
         aggregation: { type: AggregationType.DROP },
@@ -157,7 +139,6 @@ export function startTelemetry(opts: TelemetryOptions): Telemetry {
       }),
     ],
     instrumentations: [
-      http,
       pg,
       kafkajs,
       // Log sending: every pino record also goes to the Logs API (log-export.ts), with trace context.
@@ -177,17 +158,6 @@ export function startTelemetry(opts: TelemetryOptions): Telemetry {
       return stopped;
     },
   };
-}
-
-/**
- * Tells the HTTP instrumentation which route the current request matched: it names the server
- * span `METHOD route` and puts `http.route` on the span and on http.server.request.duration.
- * Call it from the web framework's first request hook (inside the server span's context).
- */
-export function recordHttpRoute(route: string | undefined): void {
-  if (!route) return;
-  const rpc = getRPCMetadata(context.active());
-  if (rpc?.type === RPCType.HTTP) rpc.route = route;
 }
 
 export function tracer() {

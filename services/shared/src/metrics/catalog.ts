@@ -33,6 +33,8 @@ export interface MetricDefinition {
 
 const DURATION_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300] as const;
 export const HISTOGRAM_BUCKETS: Readonly<Record<string, readonly number[]>> = {
+  // The HTTP semantic conventions' advice for this instrument.
+  'http.server.request.duration': [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10],
   'pynomaly.detection.duration': DURATION_BUCKETS_S,
   'pynomaly.training.duration': DURATION_BUCKETS_S,
   'pynomaly.drift.check.duration': DURATION_BUCKETS_S,
@@ -49,7 +51,7 @@ export const METRICS: readonly MetricDefinition[] = [
     labels: ['http_request_method', 'http_response_status_code', 'http_route'],
     path: 'otlp',
     emittedBy: ['api'],
-    help: 'Duration of HTTP server requests (OTel semantic convention, emitted by the http instrumentation).',
+    help: 'Duration of HTTP server requests (OTel semantic convention, recorded by the API from its request hooks).',
   },
   {
     name: 'pynomaly.detection.duration',

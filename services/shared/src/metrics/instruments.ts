@@ -9,6 +9,7 @@ import { HISTOGRAM_BUCKETS, metricByName, type MetricDefinition } from './catalo
 
 /** Catalog names of the OTLP metrics our own code creates (the rest come from instrumentations). */
 export const OWN_OTLP_METRICS = [
+  'http.server.request.duration',
   'pynomaly.detection.duration',
   'pynomaly.detection.rows',
   'pynomaly.detection.anomalies',
@@ -28,9 +29,6 @@ export const OWN_OTLP_METRICS = [
   'pynomaly.retention.rows.deleted',
   'pynomaly.auth.decisions',
 ] as const;
-
-/** Catalog OTLP metrics emitted by an auto-instrumentation rather than by our code. */
-export const INSTRUMENTATION_OTLP_METRICS = ['http.server.request.duration'] as const;
 
 type OwnMetric = (typeof OWN_OTLP_METRICS)[number];
 
@@ -58,6 +56,7 @@ function histogram(m: Meter, name: OwnMetric): Histogram {
 
 export function createInstruments(m: Meter = metrics.getMeter('pynomaly')) {
   return {
+    httpServerDuration: histogram(m, 'http.server.request.duration'),
     detectionDuration: histogram(m, 'pynomaly.detection.duration'),
     detectionRows: counter(m, 'pynomaly.detection.rows'),
     detectionAnomalies: counter(m, 'pynomaly.detection.anomalies'),

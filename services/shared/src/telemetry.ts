@@ -27,6 +27,7 @@ import {
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import { logRecordProcessor } from './log-export.js';
+import { cacheRelativeResolution } from './resolve-cache.js';
 import { METRICS } from './metrics/catalog.js';
 
 export interface TelemetryOptions {
@@ -92,6 +93,7 @@ export function startTelemetry(opts: TelemetryOptions): Telemetry {
     // ESM imports bypass require(); import-in-the-middle's hook lets the instrumentations patch
     // fastify/pg/kafkajs/pino when they are imported after this point.
     register('@opentelemetry/instrumentation/hook.mjs', import.meta.url);
+    cacheRelativeResolution();
     hookRegistered = true;
   }
   diag.setLogger(

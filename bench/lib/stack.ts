@@ -1,8 +1,9 @@
 // The bench's own stack: the local runner's test profile on a dedicated port offset and data
 // dir (so it never collides with a developer's or the tests' stack), plus API children we
 // start ourselves. Everything started here is stopped by `down`, even on failure.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 
 export const BENCH_ENV_DEFAULTS = {
@@ -31,6 +32,8 @@ export interface BenchStack {
   components: ComponentsModule;
   endpoints: Awaited<ReturnType<StackModule['upStack']>>;
   pid: (component: string) => number | undefined;
+  /** Every component process the runner started (from its pid files). */
+  pids: () => number[];
   down: () => Promise<void>;
 }
 
@@ -56,6 +59,17 @@ export async function upBenchStack(log: (s: string) => void): Promise<BenchStack
         return undefined;
       }
     },
+    pids: () =>
+      readdirSync(join(varDir, 'pids'))
+        .filter((f) => f.endsWith('.pid'))
+        .map((f) => {
+          try {
+            return (JSON.parse(readFileSync(join(varDir, 'pids', f), 'utf8')) as { pid?: number }).pid;
+          } catch {
+            return undefined;
+          }
+        })
+        .filter((p): p is number => typeof p === 'number'),
     down: () => stack.downStack('test'),
   };
 }
@@ -144,4 +158,61 @@ export function processCpuSeconds(pid: number): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The parent pid of every process (Linux /proc), for finding a process's descendants. */
+function parentPids(): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      out.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return out;
+}
+
+/** The given processes and all their descendants. */
+export function withDescendants(roots: readonly number[]): number[] {
+  const parents = parentPids();
+  const all = new Set(roots);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [pid, ppid] of parents)
+      if (!all.has(pid) && all.has(ppid)) {
+        all.add(pid);
+        grew = true;
+      }
+  }
+  return [...all];
+}
+
+export interface CpuPinning {
+  /** Why it was not done, when it was not. */
+  skipped?: string;
+  restore: () => void;
+}
+
+/**
+ * Gives `measured` (and every thread of theirs) the last CPU and moves `others` to the rest, the
+ * way a CPU-limited container gets its own core: what the measured process does per request is
+ * then not diluted by whatever else the machine is running at that moment. `taskset` (util-linux).
+ */
+export function pinCpus(measured: readonly number[], others: readonly number[]): CpuPinning {
+  const cpus = availableParallelism();
+  const none = (skipped: string): CpuPinning => ({ skipped, restore: () => {} });
+  if (cpus < 2) return none(`one CPU only`);
+  const all = `0-${cpus - 1}`;
+  const rest = cpus === 2 ? '0' : `0-${cpus - 2}`;
+  const set = (pids: readonly number[], list: string) => {
+    for (const pid of pids) spawnSync('taskset', ['-a', '-pc', list, String(pid)], { stdio: 'ignore' });
+  };
+  const probe = spawnSync('taskset', ['-pc', String(process.pid)], { stdio: 'ignore' });
+  if (probe.error || probe.status !== 0) return none('taskset is not available');
+  set(others, rest);
+  set(measured, String(cpus - 1));
+  return { restore: () => set([...others, ...measured], all) };
 }

@@ -49,7 +49,13 @@ function recordingMeter(created: Created[]): Meter {
     created.push({ name, kind, unit: options?.unit, description: options?.description });
     return { add: () => {}, record: () => {} };
   };
+  // An observable counter is a counter to Prometheus (a cumulative monotonic sum).
+  const observable = (kind: string) => (name: string, options?: { unit?: string; description?: string }) => {
+    created.push({ name, kind, unit: options?.unit, description: options?.description });
+    return { addCallback: () => {} };
+  };
   return {
+    createObservableCounter: observable('counter'),
     createCounter: record('counter'),
     createHistogram: record('histogram'),
     createUpDownCounter: record('updowncounter'),

@@ -74,7 +74,7 @@ export function registerAuth(app: FastifyInstance, opts: AuthOptions): void {
   const anonymous: Principal = { name: 'anonymous', scopes: [...SCOPES] };
 
   const decide = (request: FastifyRequest, outcome: AuthOutcome, key: string, scope: string, reason?: string) => {
-    instruments().authDecisions.add(1, { key, scope, outcome });
+    instruments().authDecisions.add(1, { key, scope, outcome }, `${key}\u0000${scope}\u0000${outcome}`);
     const entry = { auth: { key, scope, outcome, ...(reason ? { reason } : {}) } };
     if (outcome === 'allowed') request.log.info(entry, 'auth decision');
     else request.log.warn(entry, 'auth decision');

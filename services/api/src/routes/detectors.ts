@@ -234,8 +234,8 @@ export const detectorRoutes: FastifyPluginAsyncZod<DetectorRouteOptions> = async
         detector_id: d.id,
         algorithm: model.algorithm,
       });
-      inst.detectionRows.add(rows.length, { detector_id: d.id });
-      inst.detectionAnomalies.add(anomalies, { detector_id: d.id });
+      inst.detectionRows.add(rows.length, { detector_id: d.id }, d.id);
+      inst.detectionAnomalies.add(anomalies, { detector_id: d.id }, d.id);
       return {
         detectorId: d.id,
         modelId: model.id,

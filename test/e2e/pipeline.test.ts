@@ -77,7 +77,13 @@ describe('pipeline on the live stack', () => {
       'every detect trace to reach the drift worker',
       async () => {
         const m = await spansOf(e.traceBackend.query, wanted);
-        const reached = [...m.values()].filter((s) => s.some((x) => x.service === 'pynomaly-drift-worker'));
+        // Each service exports its spans in batches of its own: a trace is complete here once the
+        // drift worker's spans and the API's spans they continue have both arrived.
+        const complete = (s: StoredSpan[]) =>
+          s.some((x) => x.service === 'pynomaly-drift-worker') &&
+          s.some((x) => x.service === 'pynomaly-api' && x.kind === 2) &&
+          s.filter((x) => x.kind === 5).every((c) => s.some((p) => p.spanId === c.parentSpanId));
+        const reached = [...m.values()].filter(complete);
         return reached.length === wanted.length ? m : undefined;
       },
       90_000,

@@ -2,9 +2,9 @@
  * OpenTelemetry bootstrap. Must run before pg, kafkajs and pino are imported (entry points
  * start telemetry, then import the app dynamically) so the instrumentations can patch them.
  *
- * Only catalog metrics leave the process: the instrumentations also create instruments of their
- * own (db.client.*, messaging.*), and "one metric, one path" means nothing
- * uncatalogued may reach the Collector, so the exporter is wrapped in a filter on the catalog.
+ * Only catalog metrics leave the process: the Kafka instrumentation also creates instruments of
+ * its own (messaging.*), and "one metric, one path" means nothing uncatalogued may reach the
+ * Collector, so the exporter is wrapped in a filter on the catalog.
  */
 import { register } from 'node:module';
 import { createNoopMeter, diag, DiagLogLevel, metrics, trace, type MeterProvider } from '@opentelemetry/api';
@@ -12,7 +12,6 @@ import type { ExportResult } from '@opentelemetry/core';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { KafkaJsInstrumentation } from '@opentelemetry/instrumentation-kafkajs';
-import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
@@ -72,16 +71,16 @@ export class CatalogFilteringExporter implements PushMetricExporter {
 }
 
 /**
- * Instruments the instrumentations create that the catalog does not hold (pool and query
- * durations, Kafka client counters). The exporter would drop them anyway; a drop view with no
- * attributes spares the aggregation should one of them be recorded through the global meter.
+ * Instruments the instrumentations create that the catalog does not hold (Kafka client
+ * counters). The exporter would drop them anyway; a drop view with no attributes spares the
+ * aggregation should one of them be recorded through the global meter.
  */
-export const DROPPED_INSTRUMENTATION_METRICS: readonly string[] = ['db.client.*', 'messaging.*'];
+export const DROPPED_INSTRUMENTATION_METRICS: readonly string[] = ['messaging.*'];
 
 /**
- * None of the instrumentations' metrics are in the catalog: a view that drops an instrument still
- * hashes and processes every recording, on every query and message; instruments from a no-op
- * meter cost nothing.
+ * None of the Kafka instrumentation's metrics are in the catalog: a view that drops an
+ * instrument still hashes and processes every recording, on every message; instruments from a
+ * no-op meter cost nothing.
  */
 const NO_METRICS: MeterProvider = { getMeter: () => createNoopMeter() };
 
@@ -91,7 +90,7 @@ export function startTelemetry(opts: TelemetryOptions): Telemetry {
   if (opts.disabled) return { enabled: false, shutdown: async () => {} };
   if (!hookRegistered) {
     // ESM imports bypass require(); import-in-the-middle's hook lets the instrumentations patch
-    // fastify/pg/kafkajs/pino when they are imported after this point.
+    // kafkajs/pino when they are imported after this point.
     register('@opentelemetry/instrumentation/hook.mjs', import.meta.url);
     cacheRelativeResolution();
     hookRegistered = true;
@@ -116,11 +115,10 @@ export function startTelemetry(opts: TelemetryOptions): Telemetry {
   const metricExporter = new CatalogFilteringExporter(
     new OTLPMetricExporter({ url: opts.endpoint, temporalityPreference: AggregationTemporality.CUMULATIVE }),
   );
-  // No HTTP or fastify instrumentation: the API opens its server spans from fastify's hooks
+  // No HTTP, fastify or pg instrumentation: the API opens its server spans from fastify's hooks
   // (services/api/src/plugins/server-spans.ts), which know the route and cost a fraction of
-  // patching every server; the workers serve only scrapes and probes, which are not traced. Pool
-  // checkouts are not traced either (the query spans show the time spent).
-  const pg = new PgInstrumentation({ requireParentSpan: true, ignoreConnectSpans: true });
+  // patching every server, and the pool's clients open the query spans (db/traced-client.ts);
+  // the workers serve only scrapes and probes, which are not traced.
   const kafkajs = new KafkaJsInstrumentation();
   const sdk = new NodeSDK({
     resource,
@@ -141,7 +139,6 @@ export function startTelemetry(opts: TelemetryOptions): Telemetry {
       }),
     ],
     instrumentations: [
-      pg,
       kafkajs,
       // Log sending: every pino record also goes to the Logs API (log-export.ts), with trace context.
       new PinoInstrumentation({ disableLogSending: false }),
@@ -149,7 +146,7 @@ export function startTelemetry(opts: TelemetryOptions): Telemetry {
   });
   sdk.start();
   // After start, which hands every instrumentation the global meter provider.
-  for (const i of [pg, kafkajs]) i.setMeterProvider(NO_METRICS);
+  kafkajs.setMeterProvider(NO_METRICS);
   let stopped: Promise<void> | undefined;
   return {
     enabled: true,

@@ -4,6 +4,7 @@ import { runner } from 'node-pg-migrate';
 import { context, trace } from '@opentelemetry/api';
 import pg from 'pg';
 import type { Logger } from '../logging.js';
+import { TracedClient } from './traced-client.js';
 
 export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;
@@ -28,6 +29,8 @@ export function createPool(
   onConnectionError: (err: Error) => void = () => {},
 ): pg.Pool {
   const pool = new pg.Pool({
+    // Every query the services make goes through this client: its spans (traced-client.ts).
+    Client: TracedClient,
     connectionString: url,
     max,
     application_name: applicationName,
@@ -96,8 +99,8 @@ async function withClient<T>(
 }
 
 /**
- * Runs a transaction-control statement outside any span: the pg instrumentation traces only
- * queries with a parent span, and a BEGIN/COMMIT/ROLLBACK span says nothing the enclosing span
+ * Runs a transaction-control statement outside any span: queries are traced only with a parent
+ * span (traced-client.ts), and a BEGIN/COMMIT/ROLLBACK span says nothing the enclosing span
  * (its duration covers the commit) and the statements' own spans do not. Two spans fewer per
  * transaction, on every request that writes.
  */

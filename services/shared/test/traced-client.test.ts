@@ -1,0 +1,119 @@
+// The pool's client opens a CLIENT span per query inside a traced operation, in every calling form
+// pg has; it never changes what the query returns or how it fails. pg's own query is replaced by a
+// recording fake here (the live stack's traces cover the real driver).
+import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { suppressTracing } from '@opentelemetry/core';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { queryOperation, TracedClient } from '../src/db/traced-client.js';
+
+const spans = new InMemorySpanExporter();
+const original = pg.Client.prototype.query;
+let calls: unknown[][];
+let fail: Error | undefined;
+
+beforeAll(() => {
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] }));
+});
+afterAll(() => {
+  trace.disable();
+  context.disable();
+});
+beforeEach(() => {
+  spans.reset();
+  calls = [];
+  fail = undefined;
+  // What pg does with each form: a callback gets the result, otherwise a promise; a submittable is returned.
+  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+    calls.push(args);
+    const cb = args.at(-1);
+    const result = { rows: [{ one: 1 }], command: 'SELECT' };
+    if (typeof (args[0] as { submit?: unknown }).submit === 'function') return args[0];
+    if (typeof cb === 'function') {
+      setImmediate(() => (fail ? cb(fail) : cb(null, result)));
+      return undefined;
+    }
+    return fail ? Promise.reject(fail) : Promise.resolve(result);
+  } as typeof pg.Client.prototype.query;
+});
+afterEach(() => {
+  pg.Client.prototype.query = original;
+});
+
+const client = (): pg.Client =>
+  new TracedClient({ host: '127.0.0.1', port: 45432, database: 'pynomaly', user: 'u', password: 'p' });
+const inSpan = <T>(fn: () => Promise<T>) =>
+  trace.getTracer('test').startActiveSpan('parent', async (parent) => {
+    try {
+      return { result: await fn(), parent };
+    } finally {
+      parent.end();
+    }
+  });
+const querySpans = () => spans.getFinishedSpans().filter((s) => s.name.startsWith('pg.query'));
+
+describe('TracedClient', () => {
+  it('names the operation by the statement it runs', () => {
+    expect(queryOperation('  select 1')).toBe('SELECT');
+    expect(queryOperation('WITH x AS (SELECT 1) INSERT INTO t SELECT * FROM x')).toBe('WITH');
+    expect(queryOperation('')).toBeUndefined();
+  });
+
+  it('opens a CLIENT span per query inside a traced operation, as the pg instrumentation names it', async () => {
+    const { result, parent } = await inSpan(() => client().query('SELECT $1::int AS one', [1]));
+    expect(result.rows).toEqual([{ one: 1 }]);
+    expect(calls).toEqual([['SELECT $1::int AS one', [1]]]);
+    const [span] = querySpans();
+    expect(span?.name).toBe('pg.query:SELECT pynomaly');
+    expect(span?.kind).toBe(SpanKind.CLIENT);
+    expect(span?.parentSpanContext?.spanId).toBe(parent.spanContext().spanId);
+    expect(span?.attributes).toEqual({
+      'db.system.name': 'postgresql',
+      'db.namespace': 'pynomaly',
+      'server.address': '127.0.0.1',
+      'server.port': 45432,
+      'db.query.text': 'SELECT $1::int AS one',
+    });
+    expect(span?.status.code).toBe(SpanStatusCode.UNSET);
+  });
+
+  it('traces the callback form (the pool uses it) and ends the span before the callback runs', async () => {
+    const { result } = await inSpan(
+      () =>
+        new Promise<number>((resolve, reject) => {
+          client().query({ text: 'INSERT INTO t VALUES (1)' }, (err: Error | null) => {
+            if (err) return reject(err);
+            resolve(querySpans().length);
+          });
+        }),
+    );
+    expect(result).toBe(1);
+    expect(querySpans()[0]?.name).toBe('pg.query:INSERT pynomaly');
+  });
+
+  it('a failed query fails unchanged, its span an error with the SQLSTATE', async () => {
+    fail = Object.assign(new Error('duplicate key value violates unique constraint'), { code: '23505' });
+    await expect(inSpan(() => client().query('INSERT INTO t VALUES (1)'))).rejects.toBe(fail);
+    const [span] = querySpans();
+    expect(span?.status).toEqual({ code: SpanStatusCode.ERROR, message: fail.message });
+    expect(span?.attributes['db.response.status_code']).toBe('23505');
+    const viaCallback = await inSpan(
+      () => new Promise<Error | null>((resolve) => client().query('SELECT 1', (err: Error | null) => resolve(err))),
+    );
+    expect(viaCallback.result).toBe(fail);
+    expect(querySpans()[1]?.status.code).toBe(SpanStatusCode.ERROR);
+  });
+
+  it('outside a traced operation, with tracing suppressed, or for a submittable, the query is passed through', async () => {
+    await client().query('SELECT 1');
+    await inSpan(() => context.with(suppressTracing(context.active()), () => client().query('SELECT 2')));
+    const cursor = { text: 'SELECT 3', submit: () => {} };
+    const returned = await inSpan(async () => client().query(cursor as never) as unknown);
+    expect(returned.result).toBe(cursor);
+    expect(calls.map((c) => c[0])).toEqual(['SELECT 1', 'SELECT 2', cursor]);
+    expect(querySpans()).toEqual([]);
+  });
+});

@@ -179,7 +179,7 @@ function parentPids(): Map<number, number> {
 export function withDescendants(roots: readonly number[]): number[] {
   const parents = parentPids();
   const all = new Set(roots);
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     for (const [pid, ppid] of parents)
       if (!all.has(pid) && all.has(ppid)) {

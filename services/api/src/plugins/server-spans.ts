@@ -123,11 +123,7 @@ export function installServerSpans(app: FastifyInstance, opts: ServerSpanOptions
     const agent = request.headers['user-agent'];
     if (agent) attributes['user_agent.original'] = agent;
     const parent = propagation.extract(ROOT_CONTEXT, request.headers);
-    const span = tracer.startSpan(
-      route ? `${method} ${route}` : method,
-      { kind: SpanKind.SERVER, attributes },
-      parent,
-    );
+    const span = tracer.startSpan(route ? `${method} ${route}` : method, { kind: SpanKind.SERVER, attributes }, parent);
     const ctx = trace.setSpan(parent, span);
     request.telemetry = { span, context: ctx, ended: false };
     context.with(ctx, done);

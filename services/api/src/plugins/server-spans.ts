@@ -28,6 +28,8 @@ export interface RequestTelemetry {
   span: Span;
   /** The caller's context with the server span active: what the request's own work runs in. */
   context: Context;
+  /** The request method as the conventions name it (`_OTHER` for one they do not). */
+  method: string;
   ended: boolean;
 }
 
@@ -81,7 +83,6 @@ export function installServerSpans(app: FastifyInstance, opts: ServerSpanOptions
     const t = request.telemetry;
     if (!t || t.ended) return;
     t.ended = true;
-    const method = KNOWN_METHODS.has(request.method) ? request.method : '_OTHER';
     if (status === undefined) {
       // The client went away before an answer was written.
       t.span.setAttribute('error.type', 'request_aborted');
@@ -95,7 +96,7 @@ export function installServerSpans(app: FastifyInstance, opts: ServerSpanOptions
       }
       instruments().httpServerDuration.record(
         elapsedMs / 1000,
-        durationAttributes.get(method, status, request.routeOptions.url),
+        durationAttributes.get(t.method, status, request.routeOptions.url),
       );
     }
     t.span.end();
@@ -125,7 +126,7 @@ export function installServerSpans(app: FastifyInstance, opts: ServerSpanOptions
     const parent = propagation.extract(ROOT_CONTEXT, request.headers);
     const span = tracer.startSpan(route ? `${method} ${route}` : method, { kind: SpanKind.SERVER, attributes }, parent);
     const ctx = trace.setSpan(parent, span);
-    request.telemetry = { span, context: ctx, ended: false };
+    request.telemetry = { span, context: ctx, method, ended: false };
     context.with(ctx, done);
   });
 

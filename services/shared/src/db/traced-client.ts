@@ -33,11 +33,11 @@ function queryText(config: unknown): string | undefined {
 
 function endSpan(span: Span, err: unknown): void {
   if (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    span.setStatus({ code: SpanStatusCode.ERROR, message });
-    if (err instanceof Error && 'code' in err && typeof err.code === 'string')
-      span.setAttribute('db.response.status_code', err.code);
-    span.setAttribute('error.type', err instanceof Error && 'code' in err ? String(err.code) : 'Error');
+    span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+    const hasCode = err instanceof Error && 'code' in err;
+    const code = hasCode ? (err as { code: unknown }).code : undefined;
+    if (typeof code === 'string') span.setAttribute('db.response.status_code', code);
+    span.setAttribute('error.type', hasCode ? String(code) : 'Error');
   }
   span.end();
 }
@@ -81,33 +81,29 @@ export class TracedClient extends pg.Client {
     );
     const last = args.length - 1;
     const callback = args[last];
-    if (typeof callback === 'function') {
+    const viaCallback = typeof callback === 'function';
+    if (viaCallback)
       args[last] = ((err: Error | null, result?: unknown) => {
         endSpan(span, err);
         (callback as Callback)(err, result);
       }) satisfies Callback;
-      try {
-        return run.apply(this, args) as never;
-      } catch (err) {
-        endSpan(span, err);
-        throw err;
-      }
-    }
+    let returned: unknown;
     try {
-      const result = run.apply(this, args) as Promise<unknown>;
-      return result.then(
-        (r) => {
-          endSpan(span, undefined);
-          return r;
-        },
-        (err: unknown) => {
-          endSpan(span, err);
-          throw err;
-        },
-      ) as never;
+      returned = run.apply(this, args);
     } catch (err) {
       endSpan(span, err);
       throw err;
     }
+    if (viaCallback) return returned as never;
+    return (returned as Promise<unknown>).then(
+      (r) => {
+        endSpan(span, undefined);
+        return r;
+      },
+      (err: unknown) => {
+        endSpan(span, err);
+        throw err;
+      },
+    ) as never;
   }
 }

@@ -50,28 +50,24 @@ export async function upBenchStack(log: (s: string) => void): Promise<BenchStack
     stack,
     components,
     endpoints,
-    pid: (name) => {
-      try {
-        // The runner's pid files are JSON records ({ pid, ... }).
-        const rec = JSON.parse(readFileSync(join(varDir, 'pids', `${name}.pid`), 'utf8')) as { pid?: number };
-        return rec.pid;
-      } catch {
-        return undefined;
-      }
-    },
+    pid: (name) => readPidFile(join(varDir, 'pids', `${name}.pid`)),
     pids: () =>
       readdirSync(join(varDir, 'pids'))
         .filter((f) => f.endsWith('.pid'))
-        .map((f) => {
-          try {
-            return (JSON.parse(readFileSync(join(varDir, 'pids', f), 'utf8')) as { pid?: number }).pid;
-          } catch {
-            return undefined;
-          }
-        })
-        .filter((p): p is number => typeof p === 'number'),
+        .map((f) => readPidFile(join(varDir, 'pids', f)))
+        .filter((p): p is number => p !== undefined),
     down: () => stack.downStack('test'),
   };
+}
+
+/** The pid in one of the runner's pid files (JSON records, { pid, ... }); undefined when unreadable. */
+function readPidFile(file: string): number | undefined {
+  try {
+    const pid = (JSON.parse(readFileSync(file, 'utf8')) as { pid?: unknown }).pid;
+    return typeof pid === 'number' ? pid : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** An API process of our own (same entry point and env as the runner's), on another port. */
@@ -147,17 +143,25 @@ export function processMemory(pid: number): { rssMiB: number; hwmMiB: number } |
   }
 }
 
-/** CPU seconds (user + system) a process has used so far (Linux /proc). */
-export function processCpuSeconds(pid: number): number | undefined {
+/**
+ * The fields of /proc/<pid>/stat after the command name (which may hold spaces, so they start
+ * after the last ')'): index 0 is the state, 1 the parent pid, 11 and 12 user and system ticks.
+ */
+function statFields(pid: number | string): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces) start after the last ')'.
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticksPerS = 100; // USER_HZ on Linux
-    return (Number(f[11]) + Number(f[12])) / ticksPerS;
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }
+}
+
+/** CPU seconds (user + system) a process has used so far (Linux /proc). */
+export function processCpuSeconds(pid: number): number | undefined {
+  const f = statFields(pid);
+  if (!f) return undefined;
+  const ticksPerS = 100; // USER_HZ on Linux
+  return (Number(f[11]) + Number(f[12])) / ticksPerS;
 }
 
 /** The parent pid of every process (Linux /proc), for finding a process's descendants. */
@@ -165,12 +169,8 @@ function parentPids(): Map<number, number> {
   const out = new Map<number, number>();
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      out.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch {
-      // exited meanwhile
-    }
+    const f = statFields(name);
+    if (f) out.set(Number(name), Number(f[1])); // else: exited meanwhile
   }
   return out;
 }

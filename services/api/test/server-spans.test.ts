@@ -1,16 +1,15 @@
 // The API's server spans and http.server.request.duration, from fastify's hooks, over a real
 // loopback socket: the body then arrives in the connection's events, outside the request's
 // context, which is the case the span's context must survive.
-import { context, metrics, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { metrics, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { DataPointType, MeterProvider, MetricReader, type HistogramMetricData } from '@opentelemetry/sdk-metrics';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import pino from 'pino';
 import { request as httpRequest } from 'node:http';
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { useInMemoryTracing } from '../../../testkit/tracing.js';
 import { METRICS, type Logger } from '@pynomaly/shared';
 import { API_KEY, seed, testApp } from './helpers.js';
 
@@ -19,7 +18,7 @@ class TestReader extends MetricReader {
   protected async onForceFlush(): Promise<void> {}
 }
 
-const spans = new InMemorySpanExporter();
+const spans = useInMemoryTracing();
 const reader = new TestReader();
 const logLines: Record<string, unknown>[] = [];
 let app: FastifyInstance;
@@ -30,9 +29,7 @@ const CALLER_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const CALLER_SPAN = '00f067aa0ba902b7';
 
 beforeAll(async () => {
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-  trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] }));
   metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -60,14 +57,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await app.close();
-  trace.disable();
   metrics.disable();
-  propagation.disable();
-  context.disable();
 });
 
 beforeEach(() => {
-  spans.reset();
   logLines.length = 0;
 });
 

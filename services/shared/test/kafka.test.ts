@@ -1,9 +1,8 @@
-import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { isTracingSuppressed } from '@opentelemetry/core';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import pino from 'pino';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useInMemoryTracing } from '../../../testkit/tracing.js';
 import type { Kafka } from 'kafkajs';
 import {
   EventProducer,
@@ -20,19 +19,8 @@ import {
   type OutgoingMessage,
 } from '../src/kafka/index.js';
 
-const exporter = new InMemorySpanExporter();
+const exporter = useInMemoryTracing();
 const logger = pino({ level: 'silent' });
-
-beforeAll(() => {
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
-});
-afterAll(() => {
-  trace.disable();
-  context.disable();
-  propagation.disable();
-});
-beforeEach(() => exporter.reset());
 
 class FakeSender implements MessageSender {
   sent: OutgoingMessage[] = [];

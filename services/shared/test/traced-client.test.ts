@@ -3,27 +3,17 @@
 // recording fake here (the live stack's traces cover the real driver).
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { useInMemoryTracing } from '../../../testkit/tracing.js';
 import { queryOperation, TracedClient } from '../src/db/traced-client.js';
 
-const spans = new InMemorySpanExporter();
+const spans = useInMemoryTracing();
 const original = pg.Client.prototype.query;
 let calls: unknown[][];
 let fail: Error | undefined;
 
-beforeAll(() => {
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] }));
-});
-afterAll(() => {
-  trace.disable();
-  context.disable();
-});
 beforeEach(() => {
-  spans.reset();
   calls = [];
   fail = undefined;
   // What pg does with each form: a callback gets the result, otherwise a promise; a submittable is returned.

@@ -18,6 +18,17 @@ const e = endpoints('test');
 const api = new ApiClient(e.apiUrl, e.apiKey);
 const WINDOW = Number(process.env.DRIFT_WINDOW_SIZE ?? 200);
 
+/**
+ * Each service exports its spans in batches of its own, so the trace backend can hold some of a
+ * trace's spans before the rest (a consumer span ends after the work inside it, and can come in a
+ * later batch). A trace is complete here once the worker's consumer span and `done` span, the
+ * API's server span and the parent of every consumer span have all arrived.
+ */
+const complete = (s: StoredSpan[], worker: string, done: (x: StoredSpan) => boolean) =>
+  s.some((x) => x.service === worker && x.kind === 5) &&
+  s.some((x) => x.service === worker && done(x)) &&
+  s.some((x) => x.service === 'pynomaly-api' && x.kind === 2) &&
+  s.filter((x) => x.kind === 5).every((c) => s.some((p) => p.spanId === c.parentSpanId));
 const show = (spans: StoredSpan[]) => spans.map((s) => `${s.service.replace('pynomaly-', '')}:${s.name}`).join(', ');
 
 let main: TrainedDetector;
@@ -45,7 +56,7 @@ describe('pipeline on the live stack', () => {
       `trace ${traceId} with the training worker's spans`,
       async () => {
         const s = (await spansOf(e.traceBackend.query, [traceId])).get(traceId)!;
-        return s.some((x) => x.service === 'pynomaly-training-worker' && x.name === 'train') ? s : undefined;
+        return complete(s, 'pynomaly-training-worker', (x) => x.name === 'train') ? s : undefined;
       },
       90_000,
     );
@@ -77,13 +88,7 @@ describe('pipeline on the live stack', () => {
       'every detect trace to reach the drift worker',
       async () => {
         const m = await spansOf(e.traceBackend.query, wanted);
-        // Each service exports its spans in batches of its own: a trace is complete here once the
-        // drift worker's spans and the API's spans they continue have both arrived.
-        const complete = (s: StoredSpan[]) =>
-          s.some((x) => x.service === 'pynomaly-drift-worker') &&
-          s.some((x) => x.service === 'pynomaly-api' && x.kind === 2) &&
-          s.filter((x) => x.kind === 5).every((c) => s.some((p) => p.spanId === c.parentSpanId));
-        const reached = [...m.values()].filter(complete);
+        const reached = [...m.values()].filter((s) => complete(s, 'pynomaly-drift-worker', () => true));
         return reached.length === wanted.length ? m : undefined;
       },
       90_000,

@@ -197,6 +197,15 @@ describe('services on the live stack', () => {
       rows: gaussianRows(WINDOW, [3, 9, -3], [1, 2, 0.5], 2),
     });
     expect(drifted.status).toBe(200);
+    // Its event waited in the outbox uncompressed: the relay reads it back within milliseconds,
+    // and pglz compression of such rows was a quarter of Postgres' CPU on this path.
+    const outboxRow = await db.query(
+      `SELECT pg_column_compression(value) AS compression, octet_length(value) AS bytes
+         FROM outbox WHERE topic = $1 AND key = $2 ORDER BY id DESC LIMIT 1`,
+      [T.scored, detectorId],
+    );
+    expect(outboxRow.rows[0].bytes).toBeGreaterThan(8192); // far past the 2 kB where Postgres compresses
+    expect(outboxRow.rows[0].compression).toBeNull();
     const report = await eventually(
       'a drift report',
       async () => (await api('GET', `/api/v1/detectors/${detectorId}/drift-reports`)).body.items?.[0],

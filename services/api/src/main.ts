@@ -1,8 +1,8 @@
 /**
- * API entry point. Telemetry starts before fastify/pg/kafkajs are imported (they are loaded by the
- * dynamic import below) so the instrumentations can patch them.
+ * API entry point. Telemetry starts before the app is imported (the dynamic import below) so the
+ * pino instrumentation can patch pino, and every module finds the SDK's providers in place.
  */
-// Only the boot module here: anything that loads fastify, pg or kafkajs must come after telemetry starts.
+// Only the boot module here: anything that loads pino (the logger, the app) must come after telemetry starts.
 import { boot } from '@pynomaly/shared/boot';
 
 const { config, telemetry } = boot('api');

@@ -1,5 +1,5 @@
 /** Drift worker entry point: telemetry first, then the rest is imported and started. */
-// Only the boot module here: anything that loads pg or kafkajs must come after telemetry starts.
+// Only the boot module here: anything that loads pino (the logger, the worker) must come after telemetry starts.
 import { boot } from '@pynomaly/shared/boot';
 import type { WorkerContext } from '@pynomaly/shared';
 

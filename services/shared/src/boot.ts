@@ -1,7 +1,7 @@
 /**
  * The first lines of every service's main: read the configuration (exit with a readable message
  * when it is wrong) and start telemetry. This module loads nothing but config and the OTel SDK, so
- * the instrumentations are in place before fastify, pg or kafkajs are imported.
+ * the pino instrumentation is in place before pino is imported.
  */
 import { loadConfigOrExit, type Config, type ServiceName } from './config.js';
 import { startTelemetry, type Telemetry } from './telemetry.js';

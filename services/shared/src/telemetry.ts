@@ -1,23 +1,20 @@
 /**
- * OpenTelemetry bootstrap. Must run before pg, kafkajs and pino are imported (entry points
- * start telemetry, then import the app dynamically) so the instrumentations can patch them.
+ * OpenTelemetry bootstrap. Must run before pino is imported (entry points start telemetry, then
+ * import the app dynamically) so its instrumentation can patch it.
  *
- * Only catalog metrics leave the process: the Kafka instrumentation also creates instruments of
- * its own (messaging.*), and "one metric, one path" means nothing uncatalogued may reach the
- * Collector, so the exporter is wrapped in a filter on the catalog.
+ * Only catalog metrics leave the process: "one metric, one path" means nothing uncatalogued may
+ * reach the Collector (an instrumentation added later may bring instruments of its own), so the
+ * exporter is wrapped in a filter on the catalog.
  */
 import { register } from 'node:module';
-import { createNoopMeter, diag, DiagLogLevel, metrics, trace, type MeterProvider } from '@opentelemetry/api';
+import { diag, DiagLogLevel, metrics, trace } from '@opentelemetry/api';
 import type { ExportResult } from '@opentelemetry/core';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
-import { KafkaJsInstrumentation } from '@opentelemetry/instrumentation-kafkajs';
 import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   AggregationTemporality,
-  AggregationType,
-  createAllowListAttributesProcessor,
   PeriodicExportingMetricReader,
   type InstrumentType,
   type PushMetricExporter,
@@ -70,27 +67,13 @@ export class CatalogFilteringExporter implements PushMetricExporter {
   }
 }
 
-/**
- * Instruments the instrumentations create that the catalog does not hold (Kafka client
- * counters). The exporter would drop them anyway; a drop view with no attributes spares the
- * aggregation should one of them be recorded through the global meter.
- */
-export const DROPPED_INSTRUMENTATION_METRICS: readonly string[] = ['messaging.*'];
-
-/**
- * None of the Kafka instrumentation's metrics are in the catalog: a view that drops an
- * instrument still hashes and processes every recording, on every message; instruments from a
- * no-op meter cost nothing.
- */
-const NO_METRICS: MeterProvider = { getMeter: () => createNoopMeter() };
-
 let hookRegistered = false;
 
 export function startTelemetry(opts: TelemetryOptions): Telemetry {
   if (opts.disabled) return { enabled: false, shutdown: async () => {} };
   if (!hookRegistered) {
-    // ESM imports bypass require(); import-in-the-middle's hook lets the instrumentations patch
-    // kafkajs/pino when they are imported after this point.
+    // ESM imports bypass require(); import-in-the-middle's hook lets the pino instrumentation
+    // patch pino when it is imported after this point.
     register('@opentelemetry/instrumentation/hook.mjs', import.meta.url);
     cacheRelativeResolution();
     hookRegistered = true;
@@ -115,20 +98,14 @@ export function startTelemetry(opts: TelemetryOptions): Telemetry {
   const metricExporter = new CatalogFilteringExporter(
     new OTLPMetricExporter({ url: opts.endpoint, temporalityPreference: AggregationTemporality.CUMULATIVE }),
   );
-  // No HTTP, fastify or pg instrumentation: the API opens its server spans from fastify's hooks
-  // (services/api/src/plugins/server-spans.ts), which know the route and cost a fraction of
-  // patching every server, and the pool's clients open the query spans (db/traced-client.ts);
-  // the workers serve only scrapes and probes, which are not traced.
-  const kafkajs = new KafkaJsInstrumentation();
+  // No HTTP, fastify, pg or kafkajs instrumentation: the API opens its server spans from fastify's
+  // hooks (services/api/src/plugins/server-spans.ts), which know the route and cost a fraction of
+  // patching every server; the pool's clients open the query spans (db/traced-client.ts); the
+  // Kafka client opens a producer span per message and the consumers a span per message processed
+  // (kafka/index.ts), where the kafkajs instrumentation wrapped every send and opened a second
+  // consumer span around each of ours. The workers serve only scrapes and probes, not traced.
   const sdk = new NodeSDK({
     resource,
-    views: [
-      ...DROPPED_INSTRUMENTATION_METRICS.map((instrumentName) => ({
-        instrumentName,
-        aggregation: { type: AggregationType.DROP },
-        attributesProcessors: [createAllowListAttributesProcessor([])],
-      })),
-    ],
     traceExporter: new OTLPTraceExporter({ url: opts.endpoint }),
     logRecordProcessors: [logRecordProcessor(opts.endpoint)],
     metricReaders: [
@@ -139,14 +116,11 @@ export function startTelemetry(opts: TelemetryOptions): Telemetry {
       }),
     ],
     instrumentations: [
-      kafkajs,
       // Log sending: every pino record also goes to the Logs API (log-export.ts), with trace context.
       new PinoInstrumentation({ disableLogSending: false }),
     ],
   });
   sdk.start();
-  // After start, which hands every instrumentation the global meter provider.
-  kafkajs.setMeterProvider(NO_METRICS);
   let stopped: Promise<void> | undefined;
   return {
     enabled: true,

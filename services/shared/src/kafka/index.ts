@@ -189,12 +189,12 @@ export class EventProducer implements MessageSender {
 
   /**
    * Sends in order, one produce request per run of messages to the same topic. Each message gets
-   * its own producer span (`send <topic>`, as the kafkajs instrumentation names it): a child of the
+   * its own producer span (`send <topic>`, as the messaging conventions name it): a child of the
    * trace context the message already carries (an outbox row written during a request, a DLQ
    * copy), else of the active context, and its context goes into the message's headers so the
-   * consumer's span continues it. The kafkajs instrumentation would make its spans children of the
-   * one active context, so one request for many messages would tie them all to one trace; it is
-   * suppressed around the call instead, and a batch of outbox rows costs one round trip.
+   * consumer's span continues it. One produce request carries messages of many traces, so
+   * tracing is suppressed around the client call: an instrumentation of kafkajs, were one
+   * installed, would tie them all to the one active context.
    */
   async send(messages: OutgoingMessage[]): Promise<void> {
     let i = 0;
@@ -392,8 +392,8 @@ export async function processMessage(
   const sleep = o.sleep ?? sleepMs;
   const remote = extractTraceContext(msg.headers);
   const remoteSpan = trace.getSpanContext(remote);
-  // The kafkajs instrumentation may already have opened a span for this message in the same
-  // trace; nest under it then, otherwise under the producer's span directly.
+  // A caller already inside a span of the message's trace gets the consumer span nested under
+  // it; otherwise it continues the producer's span directly.
   const active = trace.getActiveSpan()?.spanContext();
   const parent = active && remoteSpan && active.traceId === remoteSpan.traceId ? context.active() : remote;
   const links: Link[] = remoteSpan ? [{ context: remoteSpan }] : [];

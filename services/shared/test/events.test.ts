@@ -56,6 +56,22 @@ describe('event envelopes', () => {
     expect(makeEvent('detections.scored', detectorId, base as never).payload.rows).toEqual([[1, 2]]);
   });
 
+  it('a prevalidated payload is not parsed again on the way out, and the consumer still refuses it if it is bad', () => {
+    const bad = {
+      modelId: randomUUID(),
+      modelVersion: 1,
+      featureNames: ['a', 'b'],
+      rows: [[1]],
+      scores: [],
+      labels: [],
+    };
+    const e = makeEvent('detections.scored', detectorId, bad as never, { prevalidated: true });
+    expect(e.payload).toBe(bad);
+    const read = parseEvent(JSON.stringify(e), ['detections.scored']);
+    expect(read.ok).toBe(false);
+    expect(!read.ok && read.reason).toBe('invalid_schema');
+  });
+
   it('prefixes topic names', () => {
     expect(topicNames('x')).toMatchObject({ 'training.requested': 'x.training.requested', dlq: 'x.dlq' });
   });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { makeEvent, MAX_EVENT_BYTES, type Pool, type Topics } from '@pynomaly/shared';
-import { chunkDetections, PgStore } from '../src/store.js';
+import { assertScoredShape, chunkDetections, detectionsJsonUpperBound, PgStore } from '../src/store.js';
 
 describe('chunkDetections', () => {
   const rows = Array.from({ length: 10_000 }, (_, i) => [i * 1.000001, -i / 3, Math.PI * i]);
@@ -89,5 +89,58 @@ describe('PgStore model reads', () => {
     await latestModel(store, 'd2');
     await latestModel(store, 'd1');
     expect(reads).toEqual(['m1', 'm2', 'm1']);
+  });
+});
+
+describe('detectionsJsonUpperBound', () => {
+  it('is never below the JSON size, for the longest numbers JSON prints', () => {
+    // Computed, as literals this long would be rounded: -0.0000013141592653589793 is the longest.
+    const extremes = [
+      -(1e-6 + Math.PI * 1e-7),
+      -Math.PI * 1e-300,
+      -Number.MAX_VALUE,
+      -Math.PI * 1e20,
+      -Number.MIN_VALUE,
+      0,
+      1,
+    ];
+    expect(Math.max(...extremes.map((x) => JSON.stringify(x).length))).toBe(25);
+    const rows = Array.from({ length: 50 }, (_, i) => extremes.map((x, j) => (i % 2 ? x : extremes[(j + i) % 7]!)));
+    const payload = {
+      modelId: randomUUID(),
+      modelVersion: 2147483647,
+      featureNames: ['ä "quoted" \\ name', 'b', 'c', 'd', 'e', 'f', 'g'],
+      rows,
+      scores: rows.map((_, i) => extremes[i % 7]!),
+      labels: rows.map((_, i) => (i % 2) as 0 | 1),
+    };
+    const actual = Buffer.byteLength(JSON.stringify(payload));
+    expect(detectionsJsonUpperBound(payload)).toBeGreaterThanOrEqual(actual);
+  });
+
+  it('is close enough for ordinary scores that a request well under the limit stays one event', () => {
+    const rows = Array.from({ length: 100 }, (_, i) => Array.from({ length: 8 }, (_, j) => Math.sin(i * 8 + j) * 3));
+    const payload = {
+      modelId: randomUUID(),
+      modelVersion: 1,
+      featureNames: ['f0', 'f1', 'f2', 'f3', 'f4', 'f5', 'f6', 'f7'],
+      rows,
+      scores: rows.map((_, i) => 0.4 + Math.cos(i) / 10),
+      labels: rows.map((_, i) => (i % 2) as 0 | 1),
+    };
+    const actual = Buffer.byteLength(JSON.stringify(payload));
+    expect(detectionsJsonUpperBound(payload)).toBeGreaterThanOrEqual(actual);
+    expect(detectionsJsonUpperBound(payload)).toBeLessThan(actual * 1.5);
+  });
+});
+
+describe('assertScoredShape', () => {
+  const base = { modelId: randomUUID(), modelVersion: 1, featureNames: ['a'], rows: [[1], [2]] };
+  it('accepts finite scores lined up with the rows', () => {
+    expect(() => assertScoredShape({ ...base, scores: [0.1, 0.9], labels: [0, 1] })).not.toThrow();
+  });
+  it('refuses a non-finite score or lengths that do not line up', () => {
+    expect(() => assertScoredShape({ ...base, scores: [0.1, NaN], labels: [0, 1] })).toThrow(/not finite/);
+    expect(() => assertScoredShape({ ...base, scores: [0.1], labels: [0, 1] })).toThrow(/2 rows but 1 scores/);
   });
 });

@@ -428,6 +428,8 @@ export async function benchPipelineScale(
 
 interface CannonResult {
   rps: number;
+  /** Requests answered in the run. */
+  total: number;
   p50: number;
   p99: number;
   non2xx: number;
@@ -449,6 +451,7 @@ function cannon(url: string, key: string, body: string, seconds: number, connect
         if (err) return reject(err);
         resolve({
           rps: r.requests.average,
+          total: r.requests.total,
           p50: r.latency.p50,
           p99: r.latency.p99,
           non2xx: r.non2xx,
@@ -479,6 +482,9 @@ export async function benchTelemetryOverhead(sc: StackContext, d: Trained): Prom
     env: { OTEL_SDK_DISABLED: 'true' },
   });
   const res = { on: [] as CannonResult[], off: [] as CannonResult[] };
+  // The API process's own CPU per request, beside the throughput: what telemetry costs the process
+  // itself, whatever the rest of the stack on the other core was doing during the round.
+  const cpu = { on: { seconds: 0, requests: 0 }, off: { seconds: 0, requests: 0 } };
   const settled: number[] = [];
   let spansPerRequest: number | null = null;
   // The measured API gets a core of its own, as a CPU-limited container would; Postgres, Kafka,
@@ -517,10 +523,16 @@ export async function benchTelemetryOverhead(sc: StackContext, d: Trained): Prom
         // API measured was waiting on Postgres and Kafka rather than working.
         holdDriftWorker('SIGSTOP');
         let x: CannonResult;
+        const cpu0 = processCpuSeconds(target.pid);
         try {
           x = await cannon(target.url + path, key, body, seconds, connections);
         } finally {
           holdDriftWorker('SIGCONT');
+        }
+        const cpu1 = processCpuSeconds(target.pid);
+        if (cpu0 !== undefined && cpu1 !== undefined) {
+          cpu[which].seconds += cpu1 - cpu0;
+          cpu[which].requests += x.total;
         }
         res[which].push(x);
         sc.log(
@@ -542,6 +554,9 @@ export async function benchTelemetryOverhead(sc: StackContext, d: Trained): Prom
   const p99On = mean(res.on.map((x) => x.p99));
   const p99Off = mean(res.off.map((x) => x.p99));
   const bad = [...res.on, ...res.off].reduce((a, x) => a + x.non2xx + x.errors, 0);
+  const usPerRequest = (side: { seconds: number; requests: number }) => (side.seconds / side.requests) * 1e6;
+  const cpuOn = usPerRequest(cpu.on);
+  const cpuOff = usPerRequest(cpu.off);
   // The median over adjacent on/off pairs: a burst of load on the machine spoils one pair, not the figure.
   const pairs = res.on.map((x, i) => x.rps / res.off[i]!.rps).sort((a, b) => a - b);
   const ratio =
@@ -557,7 +572,7 @@ export async function benchTelemetryOverhead(sc: StackContext, d: Trained): Prom
     ratio,
     goal: '≥ 0.90',
     met: ratio >= 0.9 && bad === 0,
-    note: `POST /detect with 100 rows × ${FEATURES.length} features, autocannon ${connections} connections, ${pinning.skipped ? `API processes not pinned (${pinning.skipped})` : 'each API process pinned to a core of its own, the rest of the stack and the load generator on the other'}, the drift worker paused during each round (it catches up between rounds), ${rounds} interleaved rounds of ${seconds} s each side, ratio = median of the per-round on/off ratios (${pairs.map((x) => x.toFixed(2)).join(', ')}; ratio of the means ${(rpsOn / rpsOff).toFixed(2)}); p99 ${p99On.toFixed(1)} ms on vs ${p99Off.toFixed(1)} ms off; non-2xx + errors ${bad}. Both processes record detections (outbox → Kafka), so the database is in the path of both; each round starts once the drift worker has caught up with the previous one (waited ${Math.min(...settled).toFixed(1)}–${Math.max(...settled).toFixed(1)} s)`,
+    note: `POST /detect with 100 rows × ${FEATURES.length} features, autocannon ${connections} connections, ${pinning.skipped ? `API processes not pinned (${pinning.skipped})` : 'each API process pinned to a core of its own, the rest of the stack and the load generator on the other'}, the drift worker paused during each round (it catches up between rounds), ${rounds} interleaved rounds of ${seconds} s each side, ratio = median of the per-round on/off ratios (${pairs.map((x) => x.toFixed(2)).join(', ')}; ratio of the means ${(rpsOn / rpsOff).toFixed(2)}); p99 ${p99On.toFixed(1)} ms on vs ${p99Off.toFixed(1)} ms off; the API process's own CPU ${cpuOn.toFixed(0)} µs per request on vs ${cpuOff.toFixed(0)} µs off (ratio ${(cpuOff / cpuOn).toFixed(2)}, all rounds); non-2xx + errors ${bad}. Both processes record detections (outbox → Kafka), so the database is in the path of both; each round starts once the drift worker has caught up with the previous one (waited ${Math.min(...settled).toFixed(1)}–${Math.max(...settled).toFixed(1)} s)`,
   };
   const rowsPerRequest = 100;
   const p50On = mean(res.on.map((x) => x.p50));

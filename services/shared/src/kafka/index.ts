@@ -392,10 +392,6 @@ export async function processMessage(
   const sleep = o.sleep ?? sleepMs;
   const remote = extractTraceContext(msg.headers);
   const remoteSpan = trace.getSpanContext(remote);
-  // A caller already inside a span of the message's trace gets the consumer span nested under
-  // it; otherwise it continues the producer's span directly.
-  const active = trace.getActiveSpan()?.spanContext();
-  const parent = active && remoteSpan && active.traceId === remoteSpan.traceId ? context.active() : remote;
   const links: Link[] = remoteSpan ? [{ context: remoteSpan }] : [];
   const tracer = trace.getTracer('pynomaly');
   const started = performance.now();
@@ -408,7 +404,7 @@ export async function processMessage(
       links,
       attributes: processSpanAttributes(msg, o.groupId),
     },
-    parent,
+    remote,
     async (span) => {
       let attempts = 0;
       let infraWaits = 0;

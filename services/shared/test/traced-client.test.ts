@@ -6,7 +6,7 @@ import { suppressTracing } from '@opentelemetry/core';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { useInMemoryTracing } from '../../../testkit/tracing.js';
-import { queryOperation, TracedClient } from '../src/db/traced-client.js';
+import { queryOperation, SPAN_SHAPES_PER_CLIENT, TracedClient } from '../src/db/traced-client.js';
 
 const spans = useInMemoryTracing();
 const original = pg.Client.prototype.query;
@@ -105,5 +105,45 @@ describe('TracedClient', () => {
     expect(returned.result).toBe(cursor);
     expect(calls.map((c) => c[0])).toEqual(['SELECT 1', 'SELECT 2', cursor]);
     expect(querySpans()).toEqual([]);
+  });
+  it('a statement run again gets the same name and attributes, and a span changed later leaves the next alone', async () => {
+    const c = client();
+    await inSpan(async () => {
+      await c.query('SELECT 1');
+      await c.query({ text: 'UPDATE t SET x = 1' }).catch(() => undefined);
+      fail = Object.assign(new Error('boom'), { code: '57014' });
+      await c.query('SELECT 1').catch(() => undefined);
+      fail = undefined;
+      await c.query('SELECT 1');
+    });
+    const [first, update, failed, last] = querySpans();
+    expect([first, update, failed, last].map((s) => s?.name)).toEqual([
+      'pg.query:SELECT pynomaly',
+      'pg.query:UPDATE pynomaly',
+      'pg.query:SELECT pynomaly',
+      'pg.query:SELECT pynomaly',
+    ]);
+    // The failed query's span gained error attributes; the one after it starts from the statement's own.
+    expect(failed?.attributes['db.response.status_code']).toBe('57014');
+    expect(last?.attributes).toEqual(first?.attributes);
+    expect(last?.attributes['db.response.status_code']).toBeUndefined();
+    expect(update?.attributes['db.query.text']).toBe('UPDATE t SET x = 1');
+  });
+
+  it('keeps naming statements right past the number of statements a client remembers', async () => {
+    const c = client();
+    const texts = Array.from({ length: SPAN_SHAPES_PER_CLIENT + 10 }, (_, i) =>
+      i % 2 === 0 ? `SELECT ${i}` : `DELETE FROM t WHERE id = ${i}`,
+    );
+    await inSpan(async () => {
+      for (const t of [...texts, texts[0]!]) await c.query(t);
+    });
+    const got = querySpans();
+    expect(got).toHaveLength(texts.length + 1);
+    got.forEach((s, i) => {
+      const text = i < texts.length ? texts[i]! : texts[0]!;
+      expect(s.attributes['db.query.text']).toBe(text);
+      expect(s.name).toBe(text.startsWith('SELECT') ? 'pg.query:SELECT pynomaly' : 'pg.query:DELETE pynomaly');
+    });
   });
 });

@@ -42,17 +42,38 @@ function endSpan(span: Span, err: unknown): void {
   span.end();
 }
 
-export class TracedClient extends pg.Client {
-  private spanAttributes: Attributes | undefined;
+/** Statements a client keeps span names and attribute sets for; past it the set starts over. */
+export const SPAN_SHAPES_PER_CLIENT = 256;
 
-  private baseAttributes(): Attributes {
-    this.spanAttributes ??= {
-      'db.system.name': 'postgresql',
-      ...(this.database ? { 'db.namespace': this.database } : {}),
-      ...(this.host ? { 'server.address': this.host } : {}),
-      ...(this.port ? { 'server.port': this.port } : {}),
-    };
-    return this.spanAttributes;
+interface SpanShape {
+  name: string;
+  attributes: Attributes;
+}
+
+export class TracedClient extends pg.Client {
+  // A pooled client issues the same few statements over and over: their span name (a regex over
+  // the text) and attribute set are worked out once each, not per query. The SDK copies the
+  // attributes it is given, so one object serves every span of a statement.
+  private readonly shapes = new Map<string, SpanShape>();
+
+  private spanShape(text: string): SpanShape {
+    let shape = this.shapes.get(text);
+    if (!shape) {
+      if (this.shapes.size >= SPAN_SHAPES_PER_CLIENT) this.shapes.clear();
+      const operation = queryOperation(text);
+      shape = {
+        name: `pg.query:${operation ?? 'query'}${this.database ? ` ${this.database}` : ''}`,
+        attributes: {
+          'db.system.name': 'postgresql',
+          ...(this.database ? { 'db.namespace': this.database } : {}),
+          ...(this.host ? { 'server.address': this.host } : {}),
+          ...(this.port ? { 'server.port': this.port } : {}),
+          'db.query.text': text,
+        },
+      };
+      this.shapes.set(text, shape);
+    }
+    return shape;
   }
 
   // pg's query has a dozen overloads (text or config, values, callback, submittables); the span
@@ -72,13 +93,8 @@ export class TracedClient extends pg.Client {
       typeof (config as { submit?: unknown }).submit === 'function'
     )
       return run.apply(this, args) as never;
-    const operation = queryOperation(text);
-    const name = `pg.query:${operation ?? 'query'}${this.database ? ` ${this.database}` : ''}`;
-    const span = tracer.startSpan(
-      name,
-      { kind: SpanKind.CLIENT, attributes: { ...this.baseAttributes(), 'db.query.text': text } },
-      active,
-    );
+    const shape = this.spanShape(text);
+    const span = tracer.startSpan(shape.name, { kind: SpanKind.CLIENT, attributes: shape.attributes }, active);
     const last = args.length - 1;
     const callback = args[last];
     const viaCallback = typeof callback === 'function';

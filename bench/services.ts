@@ -19,6 +19,7 @@ import {
   sleep,
   startApiChild,
   withDescendants,
+  type ApiChild,
   type BenchStack,
 } from './lib/stack.js';
 
@@ -462,6 +463,15 @@ function cannon(url: string, key: string, body: string, seconds: number, connect
   });
 }
 
+/** Starts every child, or none: when one fails to come up, those that did are stopped again. */
+async function startAll(starts: (() => Promise<ApiChild>)[]): Promise<ApiChild[]> {
+  const started = await Promise.allSettled(starts.map((start) => start()));
+  const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (!failed) return started.map((r) => (r as PromiseFulfilledResult<ApiChild>).value);
+  await Promise.all(started.map((r) => (r.status === 'fulfilled' ? r.value.stop() : undefined)));
+  throw failed.reason;
+}
+
 /**
  * API with full telemetry vs the same process with OTEL_SDK_DISABLED=true, over several
  * generations of freshly started processes, each with an A/A control.
@@ -514,19 +524,13 @@ export async function benchTelemetryOverhead(sc: StackContext, d: Trained): Prom
     return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
   };
   for (let g = 0; g < generations; g++) {
-    const children = {
-      on: await startApiChild(sc.s, { port: basePort + 101, name: 'bench-api-telemetry-on' }),
-      off: await startApiChild(sc.s, {
-        port: basePort + 102,
-        name: 'bench-api-telemetry-off',
-        env: { OTEL_SDK_DISABLED: 'true' },
-      }),
-      control: await startApiChild(sc.s, {
-        port: basePort + 104,
-        name: 'bench-api-telemetry-off-control',
-        env: { OTEL_SDK_DISABLED: 'true' },
-      }),
-    };
+    const off = { OTEL_SDK_DISABLED: 'true' };
+    const [on, offChild, control] = await startAll([
+      () => startApiChild(sc.s, { port: basePort + 101, name: 'bench-api-telemetry-on' }),
+      () => startApiChild(sc.s, { port: basePort + 102, name: 'bench-api-telemetry-off', env: off }),
+      () => startApiChild(sc.s, { port: basePort + 104, name: 'bench-api-telemetry-off-control', env: off }),
+    ]);
+    const children: Record<Side, ApiChild> = { on: on!, off: offChild!, control: control! };
     // The measured APIs get a core of their own, as a CPU-limited container would; Postgres, Kafka,
     // the Collector, the trace backends and the load generator share the rest.
     const measured = withDescendants(sides.map((w) => children[w].pid));

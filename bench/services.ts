@@ -11,6 +11,7 @@ import { DEFAULT_PERSISTENCE, gaussian, mulberry32 } from '@pynomaly/algorithms'
 import { CONSUMER_GROUPS, eventHeaders, makeEvent, topicNames } from '@pynomaly/shared';
 import type { Part } from './algorithms.js';
 import type { Figure, Section } from './lib/report.js';
+import { median } from './lib/stats.js';
 import { ApiClient } from '../testkit/api-client.js';
 import {
   pinCpus,
@@ -497,8 +498,7 @@ export async function benchTelemetryOverhead(sc: StackContext, d: Trained): Prom
   const connections = 8;
   const sides = ['on', 'off', 'control'] as const;
   type Side = (typeof sides)[number];
-  const res: Record<Side, CannonResult[]> = { on: [], off: [], control: [] };
-  const perGeneration: { ratio: number; control: number }[] = [];
+  const generationResults: Record<Side, CannonResult[]>[] = [];
   const sectionRows: (string | number)[][] = [];
   // The API process's own CPU per request, beside the throughput: what telemetry costs the process
   // itself, whatever the rest of the stack on the other core was doing during the round.
@@ -519,18 +519,14 @@ export async function benchTelemetryOverhead(sc: StackContext, d: Trained): Prom
     }
   };
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-  const median = (xs: number[]) => {
-    const s = [...xs].sort((a, b) => a - b);
-    return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-  };
+  const telemetryOff = { OTEL_SDK_DISABLED: 'true' };
   for (let g = 0; g < generations; g++) {
-    const off = { OTEL_SDK_DISABLED: 'true' };
-    const [on, offChild, control] = await startAll([
+    const [on, off, control] = await startAll([
       () => startApiChild(sc.s, { port: basePort + 101, name: 'bench-api-telemetry-on' }),
-      () => startApiChild(sc.s, { port: basePort + 102, name: 'bench-api-telemetry-off', env: off }),
-      () => startApiChild(sc.s, { port: basePort + 104, name: 'bench-api-telemetry-off-control', env: off }),
+      () => startApiChild(sc.s, { port: basePort + 102, name: 'bench-api-telemetry-off', env: telemetryOff }),
+      () => startApiChild(sc.s, { port: basePort + 104, name: 'bench-api-telemetry-off-control', env: telemetryOff }),
     ]);
-    const children: Record<Side, ApiChild> = { on: on!, off: offChild!, control: control! };
+    const children: Record<Side, ApiChild> = { on: on!, off: off!, control: control! };
     // The measured APIs get a core of their own, as a CPU-limited container would; Postgres, Kafka,
     // the Collector, the trace backends and the load generator share the rest.
     const measured = withDescendants(sides.map((w) => children[w].pid));
@@ -539,7 +535,8 @@ export async function benchTelemetryOverhead(sc: StackContext, d: Trained): Prom
       withDescendants([...sc.s.pids(), process.pid]).filter((p) => !measured.includes(p)),
     );
     pinningSkipped = pinning.skipped;
-    const gen = { on: [] as CannonResult[], off: [] as CannonResult[], control: [] as CannonResult[] };
+    const gen: Record<Side, CannonResult[]> = { on: [], off: [], control: [] };
+    generationResults.push(gen);
     try {
       // Warm-up: JIT, pools, first-request paths (the telemetry side has more code to optimise).
       for (const w of sides) await cannon(children[w].url + path, key, body, 8, connections);
@@ -567,15 +564,12 @@ export async function benchTelemetryOverhead(sc: StackContext, d: Trained): Prom
             cpu[which].requests += x.total;
           }
           gen[which].push(x);
-          res[which].push(x);
           sectionRows.push([g + 1, which, x.rps, x.p50, x.p99, x.non2xx, x.errors]);
           sc.log(
             `telemetry ${which} (generation ${g + 1}): ${x.rps.toFixed(0)} req/s, p99 ${x.p99} ms (non-2xx ${x.non2xx}, errors ${x.errors})`,
           );
         }
       }
-      const rps = (w: Side) => mean(gen[w].map((x) => x.rps));
-      perGeneration.push({ ratio: rps('on') / rps('off'), control: rps('control') / rps('off') });
       if (g === generations - 1) {
         await children.off.stop();
         await children.control.stop();
@@ -587,11 +581,16 @@ export async function benchTelemetryOverhead(sc: StackContext, d: Trained): Prom
       for (const w of sides) await children[w].stop();
     }
   }
-  const rpsOn = mean(res.on.map((x) => x.rps));
-  const rpsOff = mean(res.off.map((x) => x.rps));
-  const p99On = mean(res.on.map((x) => x.p99));
-  const p99Off = mean(res.off.map((x) => x.p99));
-  const bad = [...res.on, ...res.off, ...res.control].reduce((a, x) => a + x.non2xx + x.errors, 0);
+  const res = (w: Side) => generationResults.flatMap((gen) => gen[w]);
+  const perGeneration = generationResults.map((gen) => {
+    const rps = (w: Side) => mean(gen[w].map((x) => x.rps));
+    return { ratio: rps('on') / rps('off'), control: rps('control') / rps('off') };
+  });
+  const rpsOn = mean(res('on').map((x) => x.rps));
+  const rpsOff = mean(res('off').map((x) => x.rps));
+  const p99On = mean(res('on').map((x) => x.p99));
+  const p99Off = mean(res('off').map((x) => x.p99));
+  const bad = sides.flatMap(res).reduce((a, x) => a + x.non2xx + x.errors, 0);
   const usPerRequest = (side: { seconds: number; requests: number }) => (side.seconds / side.requests) * 1e6;
   const cpuOn = usPerRequest(cpu.on);
   const cpuOff = usPerRequest(cpu.off);
@@ -610,7 +609,7 @@ export async function benchTelemetryOverhead(sc: StackContext, d: Trained): Prom
     note: `POST /detect with 100 rows × ${FEATURES.length} features, autocannon ${connections} connections, ${pinningSkipped ? `API processes not pinned (${pinningSkipped})` : 'the API processes pinned to a core of their own, the rest of the stack and the load generator on the other'}, the drift worker paused during each round (it catches up between rounds). ${generations} generations of freshly started processes (one with telemetry, two without), ${roundsPerGeneration} interleaved rounds of ${seconds} s per process each; ratio = median of the generations' on/off throughput ratios (${fmt(perGeneration.map((x) => x.ratio))}; ratio of the overall means ${(rpsOn / rpsOff).toFixed(2)}). A/A control, the second telemetry-off process over the first in each generation: ${fmt(controls)} (two processes that differ in nothing disagree this much). p99 ${p99On.toFixed(1)} ms on vs ${p99Off.toFixed(1)} ms off; the API process's own CPU ${cpuOn.toFixed(0)} µs per request on vs ${cpuOff.toFixed(0)} µs off (ratio ${(cpuOff / cpuOn).toFixed(2)}, all rounds); non-2xx + errors ${bad}. Every process records detections (outbox → Kafka), so the database is in the path of all; each round starts once the drift worker has caught up with the previous one (waited ${Math.min(...settled).toFixed(1)}–${Math.max(...settled).toFixed(1)} s)`,
   };
   const rowsPerRequest = 100;
-  const p50On = mean(res.on.map((x) => x.p50));
+  const p50On = mean(res('on').map((x) => x.p50));
   const detectFig: Figure = {
     name: 'api.detect.rows_per_s',
     value: rpsOn * rowsPerRequest,

@@ -23,6 +23,14 @@ export function percentile(sorted: number[], q: number): number {
   return sorted[i]!;
 }
 
+/** The middle value, or the mean of the two middle values of an even count (unsorted input). */
+export function median(xs: number[]): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
 /** Ordinary least squares y = a + b x, with R². */
 export function linearFit(x: number[], y: number[]): { intercept: number; slope: number; r2: number } {
   const n = x.length;

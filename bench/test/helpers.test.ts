@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { anomalyData, driftPair } from '../lib/data.js';
 import { topFrames, topModules } from '../lib/profile.js';
 import { toMarkdown, type Report } from '../lib/report.js';
-import { geomean, linearFit, logLogSlope, percentile, rocAuc } from '../lib/stats.js';
+import { geomean, linearFit, logLogSlope, median, percentile, rocAuc } from '../lib/stats.js';
 import { alertFloor } from '../services.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'bench-test-'));
@@ -61,6 +61,12 @@ describe('fits', () => {
     expect(geomean([1, 4, 16])).toBeCloseTo(4, 12);
     expect(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.99)).toBe(10);
     expect(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.5)).toBe(5);
+  });
+
+  it('median of an odd and an even count, whatever the order', () => {
+    expect(median([0.9, 0.7, 0.8])).toBe(0.8);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(median([])).toBeNaN();
   });
 });
 

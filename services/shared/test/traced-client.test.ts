@@ -106,6 +106,7 @@ describe('TracedClient', () => {
     expect(calls.map((c) => c[0])).toEqual(['SELECT 1', 'SELECT 2', cursor]);
     expect(querySpans()).toEqual([]);
   });
+
   it('a statement run again gets the same name and attributes, and a span changed later leaves the next alone', async () => {
     const c = client();
     await inSpan(async () => {

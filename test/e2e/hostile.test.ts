@@ -12,11 +12,11 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { context, profileSecret } from '../../compose/local/components.js';
+import { profileSecret } from '../../compose/local/components.js';
 import { projectRoot } from '../../compose/local/paths.js';
-import { isOurs, readPid } from '../../compose/local/processes.js';
 import { endpoints } from '../../compose/local/stack.js';
 import { ApiClient, type Job } from '../../testkit/api-client.js';
+import { livePid } from '../support/faults.js';
 import { rssOf } from '../support/observe.js';
 import { seededRandom, waitForJob } from '../../testkit/traffic.js';
 
@@ -46,13 +46,6 @@ function manifestMemoryLimit(name: Service): number {
     return Number(m[1]) * unit;
   }
   throw new Error(`k8s/base/${name}.yaml: no Deployment container "${name}" with a memory limit`);
-}
-
-function pidOf(name: Service): number {
-  const record = readPid(join(context('test').varDir, 'pids', `${name}.pid`));
-  if (!record || !isOurs(record))
-    throw new Error(`${name} is not running (no live pid file): the test needs the local stack`);
-  return record.pid;
 }
 
 interface Answer {
@@ -432,7 +425,7 @@ async function watch() {
 
 beforeAll(async () => {
   prober = new Worker(PROBER, { eval: true, workerData: { url: `${e.apiUrl}/health/live` } });
-  pids = Object.fromEntries(SERVICES.map((s) => [s, pidOf(s)])) as Record<Service, number>;
+  pids = Object.fromEntries(SERVICES.map((s) => [s, livePid(s)])) as Record<Service, number>;
   const rand = seededRandom(3);
   const ds = await api.expect<{ id: string }>(201, 'POST', '/api/v1/datasets', {
     name: 'hostile-small',
@@ -505,7 +498,7 @@ describe.sequential('a hostile client with a valid API key', () => {
         }
       }
       for (const s of SERVICES) {
-        expect(pidOf(s), `${s} was restarted or died`).toBe(pids[s]);
+        expect(livePid(s), `${s} was restarted or died`).toBe(pids[s]);
         expect(seen.peak[s], `${s} peak RSS vs its Kubernetes memory limit`).toBeLessThan(limits[s]);
       }
     },

@@ -9,6 +9,29 @@ import { eventually } from '../../testkit/wait.js';
  * SIGKILL a stack component and wait until its process is really gone: starting it again while
  * the old pid still exists would find it "already running" and start nothing.
  */
+/** The pid of a running local stack component; throws when it has none (the test needs the local stack). */
+export function livePid(name: string): number {
+  const record = readPid(join(context('test').varDir, 'pids', `${name}.pid`));
+  if (!record || !isOurs(record))
+    throw new Error(`${name} is not running (no live pid file): the test needs the local stack`);
+  return record.pid;
+}
+
+/**
+ * Runs `fn` with a stack component stopped (SIGSTOP) and lets it go on afterwards (SIGCONT),
+ * whatever `fn` does: a way to order what the component sees after something else has happened.
+ * Keep `fn` short, well inside the component's Kafka session timeout.
+ */
+export async function whileStopped<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  const pid = livePid(name);
+  process.kill(pid, 'SIGSTOP');
+  try {
+    return await fn();
+  } finally {
+    process.kill(pid, 'SIGCONT');
+  }
+}
+
 export async function killAndWait(name: string): Promise<void> {
   const pidFile = join(context('test').varDir, 'pids', `${name}.pid`);
   const record = readPid(pidFile); // none when the stack runs in containers

@@ -134,7 +134,7 @@ function asPostgresUser(command: string, args: string[]): Launch {
 }
 
 /** Runs SQL as the `postgres` superuser over the cluster's Unix socket (local connections are trusted). */
-async function superuserQuery(ctx: Context, sql: string, params: unknown[] = []): Promise<pg.QueryResult> {
+export async function superuserQuery(ctx: Context, sql: string, params: unknown[] = []): Promise<pg.QueryResult> {
   const client = new pg.Client({
     host: postgresDataDir(ctx.profile),
     port: port(ctx.ports, 'postgres', 'sql'),

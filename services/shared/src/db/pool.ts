@@ -53,7 +53,8 @@ export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.m
 
 /**
  * Applies pending migrations. node-pg-migrate takes a Postgres advisory lock, so services starting
- * together run them once and the others wait.
+ * together run them once and the others wait: in its default mode a service that finds the lock
+ * taken fails to start instead, which several replicas rolled out at once would all but one do.
  */
 export async function migrate(pool: pg.Pool, logger: Logger): Promise<string[]> {
   return withClient(pool, async (client) => {
@@ -65,6 +66,7 @@ export async function migrate(pool: pg.Pool, logger: Logger): Promise<string[]> 
       count: Infinity,
       checkOrder: true,
       singleTransaction: true,
+      advisoryLockMode: 'wait',
       log: (msg: string) => logger.debug({ component: 'migrations' }, msg),
       verbose: false,
     });

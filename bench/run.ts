@@ -75,7 +75,12 @@ async function main(): Promise<void> {
     report.sections.push(...p.sections);
     Object.assign(report.versions, p.versions ?? {});
   };
-  const profile = async (figure: string, run: (nodeArgs: string[]) => Promise<void>, sub: string, tailS?: number) => {
+  const profile = async (
+    figure: string,
+    run: (nodeArgs: string[]) => Promise<void>,
+    sub: string,
+    tailS?: number,
+  ): Promise<string | undefined> => {
     try {
       log(`goal missed for ${figure}: capturing a CPU profile`);
       const file = await captureProfile(join(profilesDir, sub), run);
@@ -87,8 +92,10 @@ async function main(): Promise<void> {
           byModule: topModules(file, 8, tailS),
           ...(tailS === undefined ? {} : { tailS }),
         });
+      return file;
     } catch (err) {
       log(`profile of ${figure} failed: ${(err as Error).message}`);
+      return undefined;
     }
   };
   let stack: BenchStack | undefined;

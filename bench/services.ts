@@ -11,6 +11,7 @@ import { DEFAULT_PERSISTENCE, gaussian, mulberry32 } from '@pynomaly/algorithms'
 import { CONSUMER_GROUPS, eventHeaders, makeEvent, topicNames } from '@pynomaly/shared';
 import type { Part } from './algorithms.js';
 import type { Figure, Section } from './lib/report.js';
+import { costDifference, type ProfiledRun } from './lib/profile.js';
 import { median } from './lib/stats.js';
 import { ApiClient } from '../testkit/api-client.js';
 import {
@@ -28,8 +29,16 @@ export interface StackContext {
   quick: boolean;
   log: (s: string) => void;
   s: BenchStack;
-  /** Asks run.ts to profile a hot path (only called when a goal is missed). */
-  profile: (figure: string, run: (nodeArgs: string[]) => Promise<void>, dir: string, tailS?: number) => Promise<void>;
+  /**
+   * Asks run.ts to profile a hot path (only called when a goal is missed); resolves to the profile
+   * file, or undefined when none could be taken.
+   */
+  profile: (
+    figure: string,
+    run: (nodeArgs: string[]) => Promise<void>,
+    dir: string,
+    tailS?: number,
+  ) => Promise<string | undefined>;
 }
 
 const FEATURES = ['f0', 'f1', 'f2', 'f3', 'f4', 'f5', 'f6', 'f7'];
@@ -637,23 +646,69 @@ export async function benchTelemetryOverhead(sc: StackContext, d: Trained): Prom
     header: ['generation', 'side', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors'],
     rows: sectionRows,
   };
-  if (!fig.met) {
-    await sc.profile(
-      fig.name,
+  const sections = [section];
+  if (!fig.met) sections.push(...(await profileTelemetryCost(sc, basePort + 103, path, key, body, seconds, fig.name)));
+  return { figures: [fig, detectFig, spansFig], sections };
+}
+
+/**
+ * A missed telemetry goal: profiles of a telemetry-on and a telemetry-off process under the same
+ * load, and where the on process spends its extra CPU per request (by module and by frame).
+ */
+async function profileTelemetryCost(
+  sc: StackContext,
+  port: number,
+  path: string,
+  key: string,
+  body: string,
+  seconds: number,
+  figure: string,
+): Promise<Section[]> {
+  const connections = 8;
+  const tailS = seconds - 1;
+  const runs: Partial<Record<'on' | 'off', ProfiledRun>> = {};
+  for (const side of ['on', 'off'] as const) {
+    let cpuUsPerRequest = 0;
+    const file = await sc.profile(
+      side === 'on' ? figure : `${figure} (telemetry off, for comparison)`,
       async (nodeArgs) => {
-        const prof = await startApiChild(sc.s, { port: basePort + 103, name: 'bench-api-profile', nodeArgs });
+        const prof = await startApiChild(sc.s, {
+          port,
+          name: `bench-api-profile-${side}`,
+          nodeArgs,
+          ...(side === 'off' ? { env: { OTEL_SDK_DISABLED: 'true' } } : {}),
+        });
         try {
           await cannon(prof.url + path, key, body, 3, connections);
-          await cannon(prof.url + path, key, body, seconds, connections);
+          const cpu0 = processCpuSeconds(prof.pid);
+          const r = await cannon(prof.url + path, key, body, seconds, connections);
+          const cpu1 = processCpuSeconds(prof.pid);
+          if (cpu0 !== undefined && cpu1 !== undefined && r.total > 0)
+            cpuUsPerRequest = ((cpu1 - cpu0) * 1e6) / r.total;
         } finally {
           await prof.stop();
         }
       },
-      'api',
-      seconds - 1,
+      `api-${side}`,
+      tailS,
     );
+    if (file && cpuUsPerRequest > 0) runs[side] = { file, cpuUsPerRequest };
   }
-  return { figures: [fig, detectFig, spansFig], sections: [section] };
+  if (!runs.on || !runs.off) return [];
+  const { on, off } = runs;
+  const rows = (by: 'module' | 'frame') =>
+    costDifference(on, off, by, by === 'module' ? 10 : 15, tailS).map((d) => [
+      by === 'frame' ? `\`${d.where}\`` : d.where,
+      d.a.toFixed(1),
+      d.b.toFixed(1),
+      (d.a - d.b).toFixed(1),
+    ]);
+  const header = ['where', 'on µs/request', 'off µs/request', 'on − off'];
+  const what = `CPU ${on.cpuUsPerRequest.toFixed(0)} µs per request on vs ${off.cpuUsPerRequest.toFixed(0)} off while profiled; self-time shares of the last ${tailS} s of each profile times its process's CPU per request`;
+  return [
+    { title: `API telemetry overhead: where the extra CPU goes, by module (${what})`, header, rows: rows('module') },
+    { title: 'API telemetry overhead: where the extra CPU goes, by frame', header, rows: rows('frame') },
+  ];
 }
 
 function randomHex(rng: () => number, bytes: number): string {

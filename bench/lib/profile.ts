@@ -36,7 +36,34 @@ function hits(prof: CpuProfile, tailS?: number): Map<number, number> {
   return out;
 }
 
-export function topModules(file: string, n = 8, tailS?: number): { frame: string; selfPct: number }[] {
+type KeyOf = (node: CpuProfileNode) => string;
+
+/** Where the code of a frame lives: a package, one of our workspaces, Node itself, or native. */
+const moduleOf: KeyOf = (node) => {
+  const url = node.callFrame.url;
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)\/(?!.*node_modules)/.exec(url)?.[1];
+  const ours = /\/(services\/[^/]+|bench|compose)\//.exec(url)?.[1];
+  return pkg
+    ? pkg.startsWith('@opentelemetry/')
+      ? 'packages @opentelemetry/* (telemetry)'
+      : `package ${pkg}`
+    : ours
+      ? ours
+      : url.startsWith('node:')
+        ? 'node internals'
+        : url
+          ? 'other'
+          : `native ${node.callFrame.functionName}`;
+};
+
+const frameOf: KeyOf = (node) => {
+  const url = node.callFrame.url.replace(/^file:\/\//, '');
+  const where = url ? ` ${relative(process.cwd(), url)}:${node.callFrame.lineNumber + 1}` : '';
+  return `${node.callFrame.functionName || '(anonymous)'}${where}`;
+};
+
+/** Self-time samples per key, and their total (idle excluded). */
+function selfSamples(file: string, keyOf: KeyOf, tailS?: number): { by: Map<string, number>; total: number } {
   const prof = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const h = hits(prof, tailS);
   const by = new Map<string, number>();
@@ -44,47 +71,64 @@ export function topModules(file: string, n = 8, tailS?: number): { frame: string
   for (const node of prof.nodes) {
     const n = h.get(node.id) ?? 0;
     if (node.callFrame.functionName === '(idle)' || n === 0) continue;
-    const url = node.callFrame.url;
-    const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)\/(?!.*node_modules)/.exec(url)?.[1];
-    const ours = /\/(services\/[^/]+|bench|compose)\//.exec(url)?.[1];
-    const key = pkg
-      ? pkg.startsWith('@opentelemetry/')
-        ? 'packages @opentelemetry/* (telemetry)'
-        : `package ${pkg}`
-      : ours
-        ? ours
-        : url.startsWith('node:')
-          ? 'node internals'
-          : url
-            ? 'other'
-            : `native ${node.callFrame.functionName}`;
+    const key = keyOf(node);
     by.set(key, (by.get(key) ?? 0) + n);
     total += n;
   }
+  return { by, total };
+}
+
+function top({ by, total }: { by: Map<string, number>; total: number }, n: number) {
   return [...by.entries()]
     .sort((a, b) => b[1] - a[1])
     .slice(0, n)
     .map(([frame, k]) => ({ frame, selfPct: (100 * k) / total }));
 }
 
+export function topModules(file: string, n = 8, tailS?: number): { frame: string; selfPct: number }[] {
+  return top(selfSamples(file, moduleOf, tailS), n);
+}
+
 export function topFrames(file: string, n = 12, tailS?: number): { frame: string; selfPct: number }[] {
-  const prof = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
-  const h = hits(prof, tailS);
-  const byFrame = new Map<string, number>();
-  let total = 0;
-  for (const node of prof.nodes) {
-    const n = h.get(node.id) ?? 0;
-    if (node.callFrame.functionName === '(idle)' || n === 0) continue;
-    const url = node.callFrame.url.replace(/^file:\/\//, '');
-    const where = url ? ` ${relative(process.cwd(), url)}:${node.callFrame.lineNumber + 1}` : '';
-    const key = `${node.callFrame.functionName || '(anonymous)'}${where}`;
-    byFrame.set(key, (byFrame.get(key) ?? 0) + n);
-    total += n;
-  }
-  return [...byFrame.entries()]
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, n)
-    .map(([frame, k]) => ({ frame, selfPct: (100 * k) / total }));
+  return top(selfSamples(file, frameOf, tailS), n);
+}
+
+/** A profile of a process under load and that process's measured CPU per request over it. */
+export interface ProfiledRun {
+  file: string;
+  cpuUsPerRequest: number;
+}
+
+export interface CostDifference {
+  where: string;
+  /** µs of CPU per request spent there by the first process, and by the second. */
+  a: number;
+  b: number;
+}
+
+/**
+ * Where one process spends more CPU per request than another doing the same work, by module or
+ * by frame: each profile's self-time shares times its process's measured CPU per request, largest
+ * difference first. A single profile cannot show this: the work both share dominates its top rows.
+ */
+export function costDifference(
+  a: ProfiledRun,
+  b: ProfiledRun,
+  by: 'module' | 'frame',
+  n: number,
+  tailS?: number,
+): CostDifference[] {
+  const keyOf = by === 'module' ? moduleOf : frameOf;
+  const sa = selfSamples(a.file, keyOf, tailS);
+  const sb = selfSamples(b.file, keyOf, tailS);
+  return [...new Set([...sa.by.keys(), ...sb.by.keys()])]
+    .map((where) => ({
+      where,
+      a: ((sa.by.get(where) ?? 0) / sa.total) * a.cpuUsPerRequest,
+      b: ((sb.by.get(where) ?? 0) / sb.total) * b.cpuUsPerRequest,
+    }))
+    .sort((x, y) => y.a - y.b - (x.a - x.b))
+    .slice(0, n);
 }
 
 /** Runs `run` with --cpu-prof args pointing at a fresh dir and returns the newest profile written. */

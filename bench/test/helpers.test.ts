@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { anomalyData, driftPair } from '../lib/data.js';
-import { topFrames, topModules } from '../lib/profile.js';
+import { costDifference, topFrames, topModules } from '../lib/profile.js';
 import { toMarkdown, type Report } from '../lib/report.js';
 import { geomean, linearFit, logLogSlope, median, percentile, rocAuc } from '../lib/stats.js';
 import { alertFloor } from '../services.js';
@@ -124,6 +124,38 @@ describe('profile summary', () => {
       { frame: 'services/algorithms', selfPct: (100 * 2) / 3 },
       { frame: 'package pg', selfPct: 100 / 3 },
     ]);
+  });
+
+  it('puts two processes side by side in µs per request, largest extra cost first', () => {
+    // The second process: the same pg work, no algorithms time, and an idle sample (not counted).
+    const other = join(tmp, 'y.cpuprofile');
+    writeFileSync(
+      other,
+      JSON.stringify({
+        nodes: [
+          { id: 1, callFrame: { functionName: '(idle)', url: '', lineNumber: -1 }, hitCount: 1 },
+          {
+            id: 2,
+            callFrame: { functionName: 'parseRow', url: 'file:///x/node_modules/pg/lib/result.js', lineNumber: 62 },
+            hitCount: 3,
+          },
+        ],
+        startTime: 0,
+        endTime: 4_000_000,
+        samples: [2, 2, 2, 1],
+        timeDeltas: [1_000_000, 1_000_000, 1_000_000, 1_000_000],
+      }),
+    );
+    // First process: 600 µs/request, 4/6 of it in pg and 2/6 in ours; second: 300, all in pg.
+    const rows = costDifference({ file, cpuUsPerRequest: 600 }, { file: other, cpuUsPerRequest: 300 }, 'module', 5);
+    expect(rows.map((r) => r.where)).toEqual(['services/algorithms', 'package pg']);
+    expect(rows[0]!.a).toBeCloseTo(200, 9);
+    expect(rows[0]!.b).toBe(0);
+    expect(rows[1]!.a).toBeCloseTo(400, 9);
+    expect(rows[1]!.b).toBeCloseTo(300, 9);
+    const frames = costDifference({ file, cpuUsPerRequest: 600 }, { file: other, cpuUsPerRequest: 300 }, 'frame', 1);
+    expect(frames).toHaveLength(1);
+    expect(frames[0]!.where).toMatch(/^score /);
   });
 });
 

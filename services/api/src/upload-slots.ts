@@ -11,22 +11,32 @@ const holding = new WeakSet<FastifyRequest>();
 
 export function limitConcurrentUploads(app: FastifyInstance, routes: ReadonlySet<string>, max: number): void {
   let inFlight = 0;
-  const release = async (request: FastifyRequest) => {
+  const release = (request: FastifyRequest) => {
     if (holding.delete(request)) inFlight--;
   };
-  app.addHook('onRequest', async (request, reply) => {
-    if (request.method !== 'POST' || !routes.has(request.routeOptions.url ?? '')) return;
+  // Callback-style hooks: they run on every request, and an async hook costs two promises each.
+  app.addHook('onRequest', (request, reply, done) => {
+    if (request.method !== 'POST' || !routes.has(request.routeOptions.url ?? '')) return done();
     if (inFlight >= max) {
       reply.header('retry-after', '2');
-      throw new ApiError(
-        429,
-        'too_many_uploads',
-        `${max} dataset uploads are already being processed (API_MAX_CONCURRENT_UPLOADS); retry shortly`,
+      return done(
+        new ApiError(
+          429,
+          'too_many_uploads',
+          `${max} dataset uploads are already being processed (API_MAX_CONCURRENT_UPLOADS); retry shortly`,
+        ),
       );
     }
     inFlight++;
     holding.add(request);
+    done();
   });
-  app.addHook('onResponse', release);
-  app.addHook('onRequestAbort', release);
+  app.addHook('onResponse', (request, _reply, done) => {
+    release(request);
+    done();
+  });
+  app.addHook('onRequestAbort', (request, done) => {
+    release(request);
+    done();
+  });
 }

@@ -87,29 +87,31 @@ describe('data files', () => {
 });
 
 describe('profile summary', () => {
-  const file = join(tmp, 'x.cpuprofile');
+  const PG = { functionName: 'parseRow', url: 'file:///x/node_modules/pg/lib/result.js', lineNumber: 62 };
+  const OURS = { functionName: 'score', url: 'file:///x/services/algorithms/src/a.ts', lineNumber: 0 };
+  /** A .cpuprofile of the given frames (node ids 1…), samples and gaps (µs), ending at their sum. */
+  const writeProfile = (
+    name: string,
+    frames: { functionName: string; url: string; lineNumber: number }[],
+    samples: number[],
+    timeDeltas: number[],
+  ) => {
+    const path = join(tmp, name);
+    const nodes = frames.map((callFrame, i) => ({
+      id: i + 1,
+      callFrame,
+      hitCount: samples.filter((s) => s === i + 1).length,
+    }));
+    const endTime = timeDeltas.reduce((a, b) => a + b, 0);
+    writeFileSync(path, JSON.stringify({ nodes, startTime: 0, endTime, samples, timeDeltas }));
+    return path;
+  };
   // root → a (pkg pg) → b (ours); samples: 3 early in a, then 1 in a and 2 in b in the last second
-  writeFileSync(
-    file,
-    JSON.stringify({
-      nodes: [
-        { id: 1, callFrame: { functionName: '(root)', url: '', lineNumber: -1 }, hitCount: 0 },
-        {
-          id: 2,
-          callFrame: { functionName: 'parseRow', url: 'file:///x/node_modules/pg/lib/result.js', lineNumber: 62 },
-          hitCount: 4,
-        },
-        {
-          id: 3,
-          callFrame: { functionName: 'score', url: 'file:///x/services/algorithms/src/a.ts', lineNumber: 0 },
-          hitCount: 2,
-        },
-      ],
-      startTime: 0,
-      endTime: 10_000_000,
-      samples: [2, 2, 2, 2, 3, 3],
-      timeDeltas: [1_000_000, 1_000_000, 1_000_000, 6_500_000, 200_000, 300_000],
-    }),
+  const file = writeProfile(
+    'x.cpuprofile',
+    [{ functionName: '(root)', url: '', lineNumber: -1 }, PG, OURS],
+    [2, 2, 2, 2, 3, 3],
+    [1_000_000, 1_000_000, 1_000_000, 6_500_000, 200_000, 300_000],
   );
 
   it('ranks frames by self time over the whole profile', () => {
@@ -128,23 +130,11 @@ describe('profile summary', () => {
 
   it('puts two processes side by side in µs per request, largest extra cost first', () => {
     // The second process: the same pg work, no algorithms time, and an idle sample (not counted).
-    const other = join(tmp, 'y.cpuprofile');
-    writeFileSync(
-      other,
-      JSON.stringify({
-        nodes: [
-          { id: 1, callFrame: { functionName: '(idle)', url: '', lineNumber: -1 }, hitCount: 1 },
-          {
-            id: 2,
-            callFrame: { functionName: 'parseRow', url: 'file:///x/node_modules/pg/lib/result.js', lineNumber: 62 },
-            hitCount: 3,
-          },
-        ],
-        startTime: 0,
-        endTime: 4_000_000,
-        samples: [2, 2, 2, 1],
-        timeDeltas: [1_000_000, 1_000_000, 1_000_000, 1_000_000],
-      }),
+    const other = writeProfile(
+      'y.cpuprofile',
+      [{ functionName: '(idle)', url: '', lineNumber: -1 }, PG],
+      [2, 2, 2, 1],
+      [1_000_000, 1_000_000, 1_000_000, 1_000_000],
     );
     // First process: 600 µs/request, 4/6 of it in pg and 2/6 in ours; second: 300, all in pg.
     const rows = costDifference({ file, cpuUsPerRequest: 600 }, { file: other, cpuUsPerRequest: 300 }, 'module', 5);

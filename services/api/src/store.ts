@@ -8,6 +8,7 @@ import {
   DEFAULT_API_LIMITS,
   enqueueEvent,
   makeEvent,
+  outboxMessage,
   repo,
   withTransaction,
   type AlertRecord,
@@ -256,13 +257,14 @@ export class PgStore implements ApiStore {
 
   async recordDetections(detectorId: string, payload: Payload<'detections.scored'>): Promise<void> {
     assertScoredShape(payload);
-    await withTransaction(this.pool, async (client) => {
-      for (const part of chunkDetections(payload)) {
-        // Built from the validated request body and the model's own scores and labels.
-        const event = makeEvent('detections.scored', detectorId, part, { prevalidated: true });
-        await enqueueEvent(client, this.topics['detections.scored'], event);
-      }
-    });
+    const topic = this.topics['detections.scored'];
+    // Built from the validated request body and the model's own scores and labels.
+    const messages = chunkDetections(payload).map((part) =>
+      outboxMessage(topic, makeEvent('detections.scored', detectorId, part, { prevalidated: true })),
+    );
+    // One statement is atomic on its own: every chunk is queued or none is, without a
+    // transaction's BEGIN and COMMIT round trips on every /detect.
+    await repo.enqueueOutboxMany(this.pool, messages);
     this.onEnqueued();
   }
 

@@ -41,6 +41,9 @@ export interface StackContext {
   ) => Promise<string | undefined>;
 }
 
+/** autocannon connections of the telemetry-overhead rounds and of the profiles taken when it misses. */
+const TELEMETRY_CONNECTIONS = 8;
+
 const FEATURES = ['f0', 'f1', 'f2', 'f3', 'f4', 'f5', 'f6', 'f7'];
 
 function gaussRows(n: number, seed: number, shift = 0): number[][] {
@@ -504,7 +507,7 @@ export async function benchTelemetryOverhead(sc: StackContext, d: Trained): Prom
   // A multiple of the three sides, so that each starts a generation equally often.
   const generations = sc.quick ? 3 : 6;
   const roundsPerGeneration = 2;
-  const connections = 8;
+  const connections = TELEMETRY_CONNECTIONS;
   const sides = ['on', 'off', 'control'] as const;
   type Side = (typeof sides)[number];
   const generationResults: Record<Side, CannonResult[]>[] = [];
@@ -664,7 +667,7 @@ async function profileTelemetryCost(
   seconds: number,
   figure: string,
 ): Promise<Section[]> {
-  const connections = 8;
+  const connections = TELEMETRY_CONNECTIONS;
   const tailS = seconds - 1;
   const runs: Partial<Record<'on' | 'off', ProfiledRun>> = {};
   for (const side of ['on', 'off'] as const) {

@@ -16,11 +16,11 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { context, serviceEnv } from '../../compose/local/components.js';
 import { projectRoot } from '../../compose/local/paths.js';
-import { isOurs, readPid } from '../../compose/local/processes.js';
+import { readPid } from '../../compose/local/processes.js';
 import { endpoints, startNamed, stopNamed } from '../../compose/local/stack.js';
 import { alertChain, describeChain, type AlertChain } from '../support/alert-chain.js';
 import { ApiClient, type Job } from '../../testkit/api-client.js';
-import { killAndWait } from '../support/faults.js';
+import { killAndWait, runningPid } from '../support/faults.js';
 import { exposedValue, logLines, promAlerts, spansOf } from '../support/observe.js';
 import { eventually, promQuery, sleep } from '../support/stack-clients.js';
 import {
@@ -846,10 +846,7 @@ describe('faults under traffic', () => {
       300_000,
     );
     const pidsAfter = servicePids();
-    const alive = Object.entries(pidsAfter).filter(([name]) => {
-      const rec = readPid(join(context('test').varDir, 'pids', `${name}.pid`));
-      return rec !== undefined && isOurs(rec);
-    });
+    const alive = Object.entries(pidsAfter).filter(([name]) => runningPid(name) !== undefined);
     const bad = (st: Record<number, number>) =>
       Object.keys(st).filter((k) => k === '0' || (Number(k) >= 500 && k !== '503'));
     console.log(

@@ -5,16 +5,19 @@ import { isOurs, readPid } from '../../compose/local/processes.js';
 import { killComponent } from '../../compose/local/stack.js';
 import { eventually } from '../../testkit/wait.js';
 
-/**
- * SIGKILL a stack component and wait until its process is really gone: starting it again while
- * the old pid still exists would find it "already running" and start nothing.
- */
+const pidFile = (name: string) => join(context('test').varDir, 'pids', `${name}.pid`);
+
+/** The pid of a running local stack component, or undefined (no pid file, or its process is gone). */
+export function runningPid(name: string): number | undefined {
+  const record = readPid(pidFile(name));
+  return record && isOurs(record) ? record.pid : undefined;
+}
+
 /** The pid of a running local stack component; throws when it has none (the test needs the local stack). */
 export function livePid(name: string): number {
-  const record = readPid(join(context('test').varDir, 'pids', `${name}.pid`));
-  if (!record || !isOurs(record))
-    throw new Error(`${name} is not running (no live pid file): the test needs the local stack`);
-  return record.pid;
+  const pid = runningPid(name);
+  if (pid === undefined) throw new Error(`${name} is not running (no live pid file): the test needs the local stack`);
+  return pid;
 }
 
 /**
@@ -32,9 +35,12 @@ export async function whileStopped<T>(name: string, fn: () => Promise<T>): Promi
   }
 }
 
+/**
+ * SIGKILL a stack component and wait until its process is really gone: starting it again while
+ * the old pid still exists would find it "already running" and start nothing.
+ */
 export async function killAndWait(name: string): Promise<void> {
-  const pidFile = join(context('test').varDir, 'pids', `${name}.pid`);
-  const record = readPid(pidFile); // none when the stack runs in containers
+  const record = readPid(pidFile(name)); // none when the stack runs in containers
   if (!(await killComponent('test', name))) throw new Error(`${name} is not running`);
   if (record)
     await eventually(
